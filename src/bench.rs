@@ -1,0 +1,1 @@
+//! `fdtlab bench`: speed figures, one `name: value unit` line each.

@@ -1,0 +1,1 @@
+//! The only bridge between the numerics and Rhai.

@@ -1,0 +1,2 @@
+//! File output helpers. Every file fdtlab writes goes through [`atomic::write_atomic`].
+pub mod atomic;

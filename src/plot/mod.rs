@@ -1,0 +1,1 @@
+//! Figures (plotters) with an embedded font. No rhai here.

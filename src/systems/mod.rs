@@ -1,0 +1,1 @@
+//! Simulators. No rhai here.
