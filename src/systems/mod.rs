@@ -1,1 +1,2 @@
 //! Simulators. No rhai here.
+pub mod spectral;
