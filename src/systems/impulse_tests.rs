@@ -304,3 +304,74 @@ fn impulse_errors() {
     assert!(serde_json::from_str::<ImpulseOpts>(r#"{"windw": 3}"#).is_err());
     assert!(ou_green_response(&AcParams::allen_cahn(), 1.0, 3).is_err());
 }
+
+/// Pilot (not a test): experiments needed for a 3 % relative standard error of the
+/// Allen–Cahn N = 32 response over offsets (0..3, 0) and lags 0..50, per probe mode.
+/// `cargo test --release pilot_ac32 -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn pilot_ac32() {
+    let sys = AcSystem::new(AcParams::allen_cahn()).unwrap();
+    let e: usize = std::env::var("PILOT_E")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let spin: f64 = std::env::var("PILOT_SPIN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200.0);
+    let t = std::time::Instant::now();
+    let run = RunOpts {
+        members: e,
+        spinup: spin,
+        duration: 1.0,
+        save_every: 32,
+        seed: 11,
+        init_amp: 0.5,
+    };
+    let tr = simulate(&sys, &run, None).unwrap();
+    eprintln!(
+        "spin-up of {e} members × {spin} time units: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let starts = start_states(&tr, 1.0, e).unwrap();
+    let mut res = vec![];
+    for mode in [ProbeMode::Pixel, ProbeMode::RandomSigns] {
+        let o = ImpulseOpts {
+            window: 50.0,
+            experiments: e,
+            mode,
+            seed: 21,
+            ..ImpulseOpts::default()
+        };
+        let t = std::time::Instant::now();
+        let r = pool(1)
+            .install(|| impulse_response(&sys, starts.view(), &o))
+            .unwrap();
+        let el = t.elapsed().as_secs_f64();
+        let se = r.stderr.clone().unwrap();
+        let (mut n2, mut s2) = (0.0, 0.0);
+        for l in 0..=50 {
+            for dx in 0..4 {
+                n2 += r.values[[l, dx, 0]].powi(2);
+                s2 += se[[l, dx, 0]].powi(2);
+            }
+        }
+        let rel = (s2 / n2).sqrt();
+        let need = (e as f64 * (rel / 0.03).powi(2)).ceil();
+        eprintln!(
+            "{mode:?}: {:.1} ms per experiment (1 thread, 2 copies × 1600 steps); \
+             relative stderr {:.2} % with {e}; ≈ {need} experiments for 3 %",
+            el / e as f64 * 1e3,
+            rel * 100.0
+        );
+        for dx in 0..4 {
+            let c: Vec<String> = [0, 1, 2, 5, 10, 20, 50]
+                .iter()
+                .map(|&l| format!("{:.3}±{:.3}", r.values[[l, dx, 0]], se[[l, dx, 0]]))
+                .collect();
+            eprintln!("  dx={dx} t=0,1,2,5,10,20,50: {}", c.join(" "));
+        }
+        res.push(r);
+    }
+}

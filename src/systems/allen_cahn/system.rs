@@ -139,11 +139,10 @@ impl AcSystem {
         Ok(())
     }
 
-    /// Spectral drift of the state spectrum `input` into `out`:
-    /// `Σ_k FFT(f(θ)) + L_k θ̂` (only `L_k θ̂` for λ = 0). Returns false when the real field
-    /// (computed for λ > 0 only) has a non-finite value or |θ| > [`BLOWUP_LIMIT`].
+    /// `FFT(f(θ))` of the state spectrum `input` into `out` (λ > 0). Returns false when the
+    /// real field has a non-finite value or |θ| > [`BLOWUP_LIMIT`].
     #[inline(always)]
-    fn rhs(
+    fn cubic_hat(
         &self,
         input: &[C64],
         out: &mut [C64],
@@ -151,12 +150,6 @@ impl AcSystem {
         sw: &mut SpectralWorkspace,
     ) -> bool {
         let lam = self.p.lambda;
-        if lam == 0.0 {
-            for ((o, i), l) in out.iter_mut().zip(input).zip(&self.lin) {
-                *o = l * i;
-            }
-            return true;
-        }
         self.sp.inverse(input, field, sw);
         let mut ok = true;
         for v in field.iter_mut() {
@@ -165,10 +158,22 @@ impl AcSystem {
             *v = lam * t * (1.0 - t * t);
         }
         self.sp.forward(field, out, sw);
+        ok
+    }
+
+    /// Spectral drift of the state spectrum `input` into `out`:
+    /// `Σ_k FFT(f(θ)) + L_k θ̂` (only `L_k θ̂` for λ = 0).
+    fn rhs(&self, input: &[C64], out: &mut [C64], field: &mut [f64], sw: &mut SpectralWorkspace) {
+        if self.p.lambda == 0.0 {
+            for ((o, i), l) in out.iter_mut().zip(input).zip(&self.lin) {
+                *o = l * i;
+            }
+            return;
+        }
+        self.cubic_hat(input, out, field, sw);
         for (((o, i), l), s) in out.iter_mut().zip(input).zip(&self.lin).zip(&self.sig) {
             *o = *o * *s + l * i;
         }
-        ok
     }
 
     /// One step of the SPEC integrator on the state spectrum `y`: classical RK4 on the drift,
@@ -198,40 +203,76 @@ impl AcSystem {
 
     #[inline(always)]
     fn step_impl(&self, y: &mut [C64], noise: Option<&[C64]>, w: &mut AcWorkspace) -> bool {
-        let mut ok = true;
         if self.p.lambda == 0.0 {
-            for (v, a) in y.iter_mut().zip(&self.amp) {
-                *v *= a;
+            match noise {
+                Some(nz) => {
+                    for ((v, a), z) in y.iter_mut().zip(&self.amp).zip(nz) {
+                        *v = *v * a + z;
+                    }
+                }
+                None => {
+                    for (v, a) in y.iter_mut().zip(&self.amp) {
+                        *v *= a;
+                    }
+                }
             }
-        } else {
-            let dt = self.p.dt;
-            let (h2, h3, h6) = (0.5 * dt, dt / 3.0, dt / 6.0);
-            ok &= self.rhs(y, &mut w.k, &mut w.field, &mut w.sw);
-            for (((a, t), v), k) in w.acc.iter_mut().zip(&mut w.tmp).zip(&*y).zip(&w.k) {
-                *a = v + k * h6;
-                *t = v + k * h2;
-            }
-            self.rhs(&w.tmp, &mut w.k, &mut w.field, &mut w.sw);
-            for (((a, t), v), k) in w.acc.iter_mut().zip(&mut w.tmp).zip(&*y).zip(&w.k) {
-                *a += k * h3;
-                *t = v + k * h2;
-            }
-            self.rhs(&w.tmp, &mut w.k, &mut w.field, &mut w.sw);
-            for (((a, t), v), k) in w.acc.iter_mut().zip(&mut w.tmp).zip(&*y).zip(&w.k) {
-                *a += k * h3;
-                *t = v + k * dt;
-            }
-            self.rhs(&w.tmp, &mut w.k, &mut w.field, &mut w.sw);
-            for ((v, a), k) in y.iter_mut().zip(&w.acc).zip(&w.k) {
-                *v = a + k * h6;
-            }
-            self.hermitianize(y);
+            return true;
         }
-        if let Some(nz) = noise {
-            for (v, z) in y.iter_mut().zip(nz) {
-                *v += z;
+        // Stage derivative k = Σ ∘ FFT(f(θ_s)) + L ∘ θ̂_s, fused with the RK4 bookkeeping.
+        let dt = self.p.dt;
+        let (h2, h3, h6) = (0.5 * dt, dt / 3.0, dt / 6.0);
+        let (sig, lin) = (&self.sig[..], &self.lin[..]);
+        let ok = self.cubic_hat(y, &mut w.k, &mut w.field, &mut w.sw);
+        for (((((a, t), v), f), s), l) in w
+            .acc
+            .iter_mut()
+            .zip(&mut w.tmp)
+            .zip(&*y)
+            .zip(&w.k)
+            .zip(sig)
+            .zip(lin)
+        {
+            let k = f * s + l * v;
+            *a = v + k * h6;
+            *t = v + k * h2;
+        }
+        for h in [h2, dt] {
+            self.cubic_hat(&w.tmp, &mut w.k, &mut w.field, &mut w.sw);
+            for (((((a, t), v), f), s), l) in w
+                .acc
+                .iter_mut()
+                .zip(&mut w.tmp)
+                .zip(&*y)
+                .zip(&w.k)
+                .zip(sig)
+                .zip(lin)
+            {
+                let k = f * s + l * *t;
+                *a += k * h3;
+                *t = v + k * h;
             }
         }
+        self.cubic_hat(&w.tmp, &mut w.k, &mut w.field, &mut w.sw);
+        let last = y
+            .iter_mut()
+            .zip(&w.acc)
+            .zip(&w.tmp)
+            .zip(&w.k)
+            .zip(sig)
+            .zip(lin);
+        match noise {
+            Some(nz) => {
+                for ((((((v, a), t), f), s), l), z) in last.zip(nz) {
+                    *v = a + (f * s + l * t) * h6 + z;
+                }
+            }
+            None => {
+                for (((((v, a), t), f), s), l) in last {
+                    *v = a + (f * s + l * t) * h6;
+                }
+            }
+        }
+        self.hermitianize(y);
         ok
     }
 

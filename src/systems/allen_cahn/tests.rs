@@ -650,3 +650,51 @@ fn bench_ac_single() {
         1e6 / r
     );
 }
+
+/// Intrinsic single-member step cost: minimum over batches (filters out preemption by other
+/// processes on a shared machine). `cargo test --release bench_step_min -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_step_min() {
+    use crate::systems::gauss::fill_normals;
+    let sys = AcSystem::new(AcParams::allen_cahn()).unwrap();
+    let mut w = sys.workspace();
+    let mut rng = crate::rng::stream_rng(1, 1);
+    let f0 = field(32, 0.5, 1);
+    let mut y = sys.zero_spec();
+    let mut noise = sys.zero_spec();
+    sys.spectral().forward(&f0, &mut y, &mut w.sw);
+    let mut buf = vec![0.0; 1024];
+    let min_of = |f: &mut dyn FnMut()| -> f64 {
+        let mut best = f64::INFINITY;
+        for _ in 0..300 {
+            let t = std::time::Instant::now();
+            for _ in 0..20 {
+                f();
+            }
+            best = best.min(t.elapsed().as_secs_f64() / 20.0);
+        }
+        best * 1e6
+    };
+    let full = min_of(&mut || {
+        sys.fill_noise(&mut rng, &mut noise, &mut w);
+        sys.step(&mut y, Some(&noise), &mut w);
+    });
+    let mut rng2 = crate::rng::stream_rng(1, 2);
+    let nz = min_of(&mut || fill_normals(&mut rng2, &mut buf));
+    let mut acc = 0u64;
+    let u = min_of(&mut || {
+        use rand::Rng;
+        for _ in 0..768 {
+            acc = acc.wrapping_add(rng2.next_u64());
+        }
+    });
+    eprintln!("768 u64: {u:.2} µs ({acc})");
+    let mut ws = sys.spectral().workspace();
+    let mut fld = vec![0.0; 1024];
+    let fft = min_of(&mut || {
+        sys.spectral().inverse(&y, &mut fld, &mut ws);
+        sys.spectral().forward(&fld, &mut noise, &mut ws);
+    });
+    eprintln!("min µs: full step {full:.2}, 1024 normals {nz:.2}, fwd+inv 2-D FFT pair {fft:.2}");
+}
