@@ -18,7 +18,9 @@
 //!   price is the sign cross terms, whose variance is about `Σ_r R(r, t)² / N²` per
 //!   experiment. For a nonlinear, strongly state-dependent system (Allen–Cahn) this is usually
 //!   much smaller than the variance of a pixel kick; for the linear OU process the pixel
-//!   probe is better (its CRN difference is deterministic, zero variance).
+//!   probe is better (its CRN difference is deterministic, zero variance). Pilot on Allen–Cahn
+//!   N = 32 (64 experiments each, offsets (0..3, 0), lags 0..50): relative standard error
+//!   31 % (pixel) vs 3.6 % (random signs), i.e. ≈ 7000 vs ≈ 90 experiments for 3 %.
 //!
 //! The result is the mean over experiments with its standard error (std/√E per element).
 //! Experiments run in parallel in fixed chunks whose (Welford) accumulators are merged in chunk

@@ -375,3 +375,29 @@ fn pilot_ac32() {
         res.push(r);
     }
 }
+
+/// Cost of one Allen–Cahn N = 32 impulse experiment (window 50, 1 thread), minimum of 5 runs
+/// of 4 experiments. `cargo test --release bench_impulse_min -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_impulse_min() {
+    quiet();
+    let sys = AcSystem::new(AcParams::allen_cahn()).unwrap();
+    let starts = random_starts(4, 32, 1.0);
+    for mode in [ProbeMode::Pixel, ProbeMode::RandomSigns] {
+        let o = ImpulseOpts {
+            experiments: 4,
+            mode,
+            ..ImpulseOpts::default()
+        };
+        let p = pool(1);
+        let best = (0..5)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                p.install(|| impulse_response(&sys, starts.view(), &o)).unwrap();
+                t.elapsed().as_secs_f64() / 4.0
+            })
+            .fold(f64::INFINITY, f64::min);
+        eprintln!("{mode:?}: {:.1} ms per experiment (1 thread)", best * 1e3);
+    }
+}
