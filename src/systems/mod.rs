@@ -1,2 +1,3 @@
 //! Simulators. No rhai here.
+pub mod navier_stokes;
 pub mod spectral;
