@@ -13,6 +13,7 @@
 //! - [`forcing`]: the forcing definition, its phases and how they enter each RK4 step.
 //! - [`ensemble`]: [`simulate_ns`], [`simulate_ns_with_states`] (state = vorticity + phases),
 //!   [`bench_ns_member_steps`].
+//! - [`impulse`]: the perturbation (impulse-response) ensemble [`impulse_ns`].
 //! - [`impulse`]: the perturbation (impulse-response) ensemble, [`impulse_ns`].
 //! - [`diagnostics`]: energy / enstrophy time series and the isotropic energy spectrum.
 //!
@@ -20,6 +21,7 @@
 //! (`G = √2 I`, `D = 2 I` on the phases); given the phase path the vorticity equation is an ODE.
 pub mod ensemble;
 pub mod forcing;
+pub mod impulse;
 pub mod params;
 pub mod system;
 
@@ -27,8 +29,11 @@ pub use ensemble::{
     bench_ns_member_steps, random_ns_state, simulate_ns, simulate_ns_with_states, NsRunOpts,
     NsState,
 };
+pub use impulse::{impulse_ns, ImpulseMode, NsImpulseOpts};
 pub use params::NsParams;
 pub use system::NsSystem;
 
+#[cfg(test)]
+mod impulse_tests;
 #[cfg(test)]
 mod tests;

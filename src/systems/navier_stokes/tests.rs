@@ -680,3 +680,22 @@ fn short_forced_run_stays_finite_and_bounded() {
         assert!(e > 1e-3 && e < 1e3 && zz < 1e4);
     }
 }
+
+/// Manual measurement: `cargo test --release --lib ns_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn ns_throughput() {
+    for dealias in [true, false] {
+        let p = NsParams {
+            dealias,
+            ..NsParams::default()
+        };
+        for threads in [1, 2] {
+            let r = bench_ns_member_steps(&p, 4, 2000, threads).unwrap();
+            eprintln!(
+                "N=32 dealias={dealias} threads={threads}: {r:.0} member-steps/s ({:.1} µs/step)",
+                1e6 / r * threads as f64
+            );
+        }
+    }
+}
