@@ -14,17 +14,20 @@
 //! - [`ensemble`]: [`simulate_ns`], [`simulate_ns_with_states`] (state = vorticity + phases),
 //!   [`bench_ns_member_steps`].
 //! - [`impulse`]: the perturbation (impulse-response) ensemble [`impulse_ns`].
+//! - [`diagnostics`]: energy / enstrophy time series and the isotropic energy spectrum.
 //! - [`impulse`]: the perturbation (impulse-response) ensemble, [`impulse_ns`].
 //! - [`diagnostics`]: energy / enstrophy time series and the isotropic energy spectrum.
 //!
 //! Noise convention (SPEC §1): the only noise is in the forcing phases, `dφ = √2 dW`
 //! (`G = √2 I`, `D = 2 I` on the phases); given the phase path the vorticity equation is an ODE.
+pub mod diagnostics;
 pub mod ensemble;
 pub mod forcing;
 pub mod impulse;
 pub mod params;
 pub mod system;
 
+pub use diagnostics::{ns_energy_enstrophy, ns_energy_spectrum};
 pub use ensemble::{
     bench_ns_member_steps, random_ns_state, simulate_ns, simulate_ns_with_states, NsRunOpts,
     NsState,
