@@ -699,3 +699,91 @@ fn ns_throughput() {
         }
     }
 }
+
+/// Manual measurement of the spin-up: `NS_SPINUP_T=1500 cargo test --release --lib ns_spinup --
+/// --ignored --nocapture`. Prints member-mean energy / enstrophy in 50-time-unit blocks.
+#[test]
+#[ignore]
+fn ns_spinup() {
+    let t: f64 = std::env::var("NS_SPINUP_T")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200.0);
+    let amp: f64 = std::env::var("NS_INIT_AMP")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0);
+    let sys = NsSystem::new(NsParams::default()).unwrap();
+    let opts = NsRunOpts {
+        members: 4,
+        spinup: 0.0,
+        duration: t,
+        save_every: 128,
+        seed: 1,
+        init_amp: amp,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let traj = pool.install(|| simulate_ns(&sys, &opts, None).unwrap());
+    eprintln!("{:.1} s", start.elapsed().as_secs_f64());
+    let (e, z) = ns_energy_enstrophy(&sys, &traj).unwrap();
+    let frames = traj.frames();
+    let block = 50usize;
+    for b in 0..frames.div_ceil(block) {
+        let (lo, hi) = (b * block, ((b + 1) * block).min(frames));
+        let mut line = format!("t {:5}-{:5}:", lo, hi);
+        for m in 0..4 {
+            let me: f64 = (lo..hi).map(|i| e[[m, i]]).sum::<f64>() / (hi - lo) as f64;
+            line += &format!(" E{m} {me:7.3}");
+        }
+        let mz: f64 = (0..4)
+            .flat_map(|m| (lo..hi).map(move |i| (m, i)))
+            .map(|(m, i)| z[[m, i]])
+            .sum::<f64>()
+            / (4 * (hi - lo)) as f64;
+        let rms: f64 = (2.0 * mz).sqrt();
+        line += &format!(" | Z {mz:8.3} ζrms {rms:.3}");
+        eprintln!("{line}");
+    }
+    let (k, s) = ns_energy_spectrum(&sys, &traj).unwrap();
+    eprintln!(
+        "spectrum (all frames): {:?}",
+        k.iter()
+            .zip(&s)
+            .map(|(a, b)| format!("{a}:{b:.2e}"))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// Manual measurement of the impulse-experiment cost (N = 32, 512 lags, save_every 1):
+/// `cargo test --release --lib ns_impulse_cost -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn ns_impulse_cost() {
+    quiet();
+    let sys = NsSystem::new(NsParams::default()).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let starts: Vec<NsState> = (0..4).map(|m| random_ns_state(&sys, 1, m, 0.5)).collect();
+        for (experiments, chains) in [(4usize, 4usize), (8, 4)] {
+            let opts = super::impulse::NsImpulseOpts {
+                window: 512,
+                experiments,
+                ..Default::default()
+            };
+            let t = std::time::Instant::now();
+            super::impulse::impulse_ns(&sys, &starts[..chains], &opts).unwrap();
+            let s = t.elapsed().as_secs_f64();
+            eprintln!(
+                "{experiments} experiments on {chains} chains: {:.3} s per experiment (1 thread)",
+                s / experiments as f64
+            );
+        }
+    });
+}
