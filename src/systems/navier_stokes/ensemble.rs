@@ -220,7 +220,7 @@ fn check_opts(sys: &NsSystem, o: &NsRunOpts, init: Option<&[NsState]>) -> Result
     }
     if !(o.init_amp.is_finite() && o.init_amp >= 0.0) {
         return Err(Error::invalid(format!(
-            "init_amp = {} must be finite and ≥ 0; pass e.g. init_amp: 5",
+            "init_amp = {} must be finite and ≥ 0; pass e.g. init_amp: 0.5",
             o.init_amp
         )));
     }
