@@ -30,6 +30,38 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use std::f64::consts::TAU;
 
+/// `(sin x, cos x)` for the phases (|x| ≤ 1e6; used on [0, 2π]), ~3× faster than libm's
+/// `sin_cos` and within 2 ulp of it (test `fast_sin_cos_matches_libm`): Cody–Waite reduction
+/// by π/2 (round-to-nearest via the 1.5·2⁵² trick) and fdlibm's minimax kernels on [−π/4, π/4].
+#[inline]
+pub(crate) fn sin_cos(x: f64) -> (f64, f64) {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²
+    const PIO2_HI: f64 = 1.570_796_326_734_125_614_17; // first 33 bits of π/2
+    const PIO2_LO: f64 = 6.077_100_506_506_192_249_32e-11; // π/2 − PIO2_HI
+    const S1: f64 = -1.666_666_666_666_663_243_48e-1;
+    const S2: f64 = 8.333_333_333_322_489_461_24e-3;
+    const S3: f64 = -1.984_126_982_985_794_931_34e-4;
+    const S4: f64 = 2.755_731_370_707_006_767_89e-6;
+    const S5: f64 = -2.505_076_025_340_686_341_95e-8;
+    const S6: f64 = 1.589_690_995_211_550_102_21e-10;
+    const C1: f64 = 4.166_666_666_666_660_190_37e-2;
+    const C2: f64 = -1.388_888_888_887_410_957_49e-3;
+    const C3: f64 = 2.480_158_728_947_672_941_78e-5;
+    const C4: f64 = -2.755_731_435_139_066_330_35e-7;
+    const C5: f64 = 2.087_572_321_298_174_827_90e-9;
+    const C6: f64 = -1.135_964_755_778_819_482_65e-11;
+    let q = (x * std::f64::consts::FRAC_2_PI + MAGIC) - MAGIC;
+    let r = (x - q * PIO2_HI) - q * PIO2_LO;
+    let z = r * r;
+    let sr = r + r * z * (S1 + z * (S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)))));
+    let cr = 1.0 - 0.5 * z + z * z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))));
+    let quad = (q as i64) & 3;
+    let (s, c) = if quad & 1 == 0 { (sr, cr) } else { (cr, sr) };
+    let s = if quad & 2 == 0 { s } else { -s };
+    let c = if (quad + 1) & 2 == 0 { c } else { -c };
+    (s, c)
+}
+
 /// Signed wavenumber of grid index `i` (`i ≤ n/2` → `i`, else `i − n`).
 pub(crate) fn wave(i: usize, n: usize) -> i64 {
     if i <= n / 2 {
@@ -141,7 +173,7 @@ impl ForcingTable {
             return;
         }
         for (s, p) in sincos.iter_mut().zip(phases) {
-            *s = p.sin_cos();
+            *s = sin_cos(*p);
         }
         for t in &self.terms {
             let (sp, cp) = sincos[t.plus];

@@ -787,3 +787,42 @@ fn ns_impulse_cost() {
         }
     });
 }
+
+#[test]
+fn fast_sin_cos_matches_libm() {
+    // Phases live in [0, 2π]; also check negative and larger arguments and the quadrant
+    // boundaries. Tolerance 2 ulp of 1 (4.4e-16) absolute.
+    use rand::RngExt;
+    let mut rng = stream_rng(12, 0);
+    let mut xs: Vec<f64> = (0..100_000)
+        .map(|_| std::f64::consts::TAU * rng.random::<f64>())
+        .collect();
+    xs.extend((0..10_000).map(|_| 200.0 * (rng.random::<f64>() - 0.5)));
+    for q in -8..=8 {
+        let b = q as f64 * std::f64::consts::FRAC_PI_4;
+        xs.extend([b, b + 1e-15, b - 1e-15, b.next_up(), b.next_down()]);
+    }
+    xs.extend([0.0, -0.0, std::f64::consts::TAU, 1e-300]);
+    for x in xs {
+        let (s, c) = forcing::sin_cos(x);
+        let (s0, c0) = x.sin_cos();
+        assert!(
+            (s - s0).abs() <= 4.5e-16 && (c - c0).abs() <= 4.5e-16,
+            "x = {x}: ({s}, {c}) vs ({s0}, {c0})"
+        );
+    }
+}
+
+/// CPU-time measurement helper: run under `perf stat -e task-clock` (12 000 member-steps,
+/// N = 32, 1 thread) — wall-clock rates are meaningless on a shared, loaded machine.
+#[test]
+#[ignore]
+fn ns_cpu_rate() {
+    let dealias = std::env::var("NS_ALIASED").is_err();
+    let p = NsParams {
+        dealias,
+        ..NsParams::default()
+    };
+    let r = bench_ns_member_steps(&p, 4, 3000, 1).unwrap();
+    eprintln!("wall rate {r:.0} member-steps/s");
+}
