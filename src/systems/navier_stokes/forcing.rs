@@ -62,6 +62,23 @@ pub(crate) fn sin_cos(x: f64) -> (f64, f64) {
     (s, c)
 }
 
+/// `x` wrapped to [0, 2π) (one add for the usual small step; `rem_euclid` otherwise).
+#[inline]
+fn wrap(x: f64) -> f64 {
+    let y = if x >= TAU {
+        x - TAU
+    } else if x < 0.0 {
+        x + TAU
+    } else {
+        x
+    };
+    if (0.0..TAU).contains(&y) {
+        y
+    } else {
+        y.rem_euclid(TAU)
+    }
+}
+
 /// Signed wavenumber of grid index `i` (`i ≤ n/2` → `i`, else `i − n`).
 pub(crate) fn wave(i: usize, n: usize) -> i64 {
     if i <= n / 2 {
@@ -244,11 +261,11 @@ impl PhasePath {
         std::mem::swap(&mut self.f0, &mut self.f1);
         let s = dt.sqrt();
         for p in self.phases.iter_mut() {
-            *p = (*p + s * rng.sample::<f64, _>(StandardNormal)).rem_euclid(TAU);
+            *p = wrap(*p + s * rng.sample::<f64, _>(StandardNormal));
         }
         table.spectrum(&self.phases, &mut self.sincos, &mut self.fh);
         for p in self.phases.iter_mut() {
-            *p = (*p + s * rng.sample::<f64, _>(StandardNormal)).rem_euclid(TAU);
+            *p = wrap(*p + s * rng.sample::<f64, _>(StandardNormal));
         }
         table.spectrum(&self.phases, &mut self.sincos, &mut self.f1);
         (&self.f0, &self.fh, &self.f1)

@@ -17,8 +17,9 @@
 //! pixel for n = 32), not a unit spike.
 //!
 //! **Start states and chains.** `starts` are independent stationary states with their phases
-//! (e.g. the final states of [`super::ensemble::simulate_ns_with_states`]). Experiment `e` runs
-//! on chain `c = e mod starts.len()`; a chain carries an unperturbed control forward from its
+//! (e.g. the final states of [`super::ensemble::simulate_ns_with_states`]). With
+//! `C = min(starts.len(), experiments)` chains, experiment `e` runs on chain `c = e mod C`
+//! (from `starts[c]`); a chain carries an unperturbed control forward from its
 //! start, and its `w`-th experiment starts from the control at `w · window · save_every` steps
 //! (consecutive experiments of a chain are a window apart, so they are independent only when
 //! the window is longer than the decorrelation time; with `experiments ≤ starts.len()` every
@@ -68,7 +69,7 @@ pub struct NsImpulseOpts {
     pub mode: ImpulseMode,
     /// Seed; chain `c` uses `stream_rng(seed, c)`.
     pub seed: u64,
-    /// The perturbed pixel `[ix, iy]` (pixel mode).
+    /// The perturbed pixel `[ix, iy]` (pixel mode; ignored for random signs).
     pub pixel: [usize; 2],
 }
 
