@@ -34,6 +34,7 @@ use std::f64::consts::TAU;
 /// `sin_cos` and within 2 ulp of it (test `fast_sin_cos_matches_libm`): Cody–Waite reduction
 /// by π/2 (round-to-nearest via the 1.5·2⁵² trick) and fdlibm's minimax kernels on [−π/4, π/4].
 #[inline]
+#[allow(clippy::excessive_precision)] // fdlibm's published coefficients, kept verbatim
 pub(crate) fn sin_cos(x: f64) -> (f64, f64) {
     const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²
     const PIO2_HI: f64 = 1.570_796_326_734_125_614_17; // first 33 bits of π/2
