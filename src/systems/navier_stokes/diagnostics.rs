@@ -144,6 +144,15 @@ mod tests {
                 mean_e += e[[m, t]] / 6.0;
             }
         }
+        let frame: Vec<f64> = traj
+            .data
+            .slice(ndarray::s![1, 2, .., ..])
+            .iter()
+            .copied()
+            .collect();
+        let (e1, z1) = sys.energy_enstrophy(&frame).unwrap();
+        assert!((e1 - e[[1, 2]]).abs() < 1e-12 && (z1 - z[[1, 2]]).abs() < 1e-12);
+        assert!(sys.energy_enstrophy(&frame[1..]).is_err());
         let (k, spec) = ns_energy_spectrum(&sys, &traj).unwrap();
         assert_eq!(k.len(), spec.len());
         assert_eq!(k[5], 5.0);

@@ -316,14 +316,10 @@ impl NsSystem {
             }
             self.sp.forward(fx, sx, &mut ws.sw);
             self.sp.forward(fy, sy, &mut ws.sw);
-            let c = if form == Form::Skew { 0.5 } else { 1.0 };
+            // Skew: ½(advective + conservative); Conservative: the divergence alone.
             for i in 0..out.len() {
                 let div = C64::new(0.0, self.dx[i]) * sx[i] + C64::new(0.0, self.dy[i]) * sy[i];
-                out[i] = if need_adv {
-                    0.5 * out[i] + c * div
-                } else {
-                    div
-                };
+                out[i] = if need_adv { 0.5 * (out[i] + div) } else { div };
             }
         }
         for (o, k) in out.iter_mut().zip(&self.keep) {
@@ -404,6 +400,16 @@ impl NsSystem {
         }
         let nn = (self.p.n * self.p.n) as f64;
         (0.5 * e / (nn * nn), 0.5 * zz / (nn * nn))
+    }
+
+    /// Energy `½⟨|u'|²⟩` and enstrophy `½⟨ζ²⟩` of a vorticity field (`n*n`, x = axis 0), as
+    /// [`NsSystem::energy_enstrophy_spec`] (the field is not projected).
+    pub fn energy_enstrophy(&self, zeta: &[f64]) -> Result<(f64, f64)> {
+        self.check_len("zeta", zeta.len())?;
+        let mut ws = self.sp.workspace();
+        let mut z = self.zero_spec();
+        self.sp.forward(zeta, &mut z, &mut ws);
+        Ok(self.energy_enstrophy_spec(&z))
     }
 
     /// Per-coefficient `|û'|²`-weight `(dx² + dy²)/|k|⁴` (used by the diagnostics).

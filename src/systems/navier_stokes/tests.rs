@@ -823,6 +823,10 @@ fn ns_cpu_rate() {
         dealias,
         ..NsParams::default()
     };
-    let r = bench_ns_member_steps(&p, 4, 3000, 1).unwrap();
+    let threads = std::env::var("NS_THREADS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let r = bench_ns_member_steps(&p, 4, 3000, threads).unwrap();
     eprintln!("wall rate {r:.0} member-steps/s");
 }
