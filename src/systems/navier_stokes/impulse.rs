@@ -24,7 +24,9 @@
 //! (consecutive experiments of a chain are a window apart, so they are independent only when
 //! the window is longer than the decorrelation time; with `experiments ≤ starts.len()` every
 //! experiment has its own start and no control is integrated). Chain `c` draws its phase
-//! increments (and random signs) from `stream_rng(seed, c)`.
+//! increments (and random signs) from `stream_rng(seed, IMPULSE_STREAMS + c)`: a separate
+//! range of streams, so reusing the seed of the run that made the start states does not replay
+//! that run's noise.
 //!
 //! **Statistics.** Mean and standard error (`sd/√E`, treating experiments as independent) per
 //! lag and offset, accumulated with Welford's update within a chain and Chan's merge across
@@ -42,6 +44,9 @@ use num_complex::Complex64 as C64;
 use rand::RngExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+/// First RNG stream index of the impulse chains (members of a run use streams 0, 1, …).
+pub const IMPULSE_STREAMS: u64 = 1 << 40;
 
 /// How the state is perturbed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +72,7 @@ pub struct NsImpulseOpts {
     pub experiments: usize,
     /// `"pixel"` or `"random_signs"`.
     pub mode: ImpulseMode,
-    /// Seed; chain `c` uses `stream_rng(seed, c)`.
+    /// Seed; chain `c` uses `stream_rng(seed, IMPULSE_STREAMS + c)`.
     pub seed: u64,
     /// The perturbed pixel `[ix, iy]` (pixel mode; ignored for random signs).
     pub pixel: [usize; 2],
@@ -198,7 +203,7 @@ fn run_chain(
         diff: sys.zero_spec(),
         field: vec![0.0; nn],
     };
-    let mut rng = stream_rng(o.seed, c as u64);
+    let mut rng = stream_rng(o.seed, IMPULSE_STREAMS + c as u64);
     let mut ctl = Member::from_state(sys, start, &mut w.ws)?;
     let mut acc = Acc::new(o.window * nn);
     let mut signs = vec![0.0; nn];
