@@ -28,11 +28,15 @@
 //! range of streams, so reusing the seed of the run that made the start states does not replay
 //! that run's noise.
 //!
-//! **Statistics.** Mean and standard error (`sd/√E`, treating experiments as independent) per
-//! lag and offset, accumulated with Welford's update within a chain and Chan's merge across
-//! chains in chain order; chains run in parallel in chunks, and nothing per experiment is kept,
-//! so results are bit-identical for any number of threads and memory is
-//! O(chunk · window · N²).
+//! **Statistics.** Per lag and offset: the mean over all experiments and its standard error
+//! *between chains* (chains are independent; experiments within a chain need not be — for
+//! Navier–Stokes the |k| = 1 flow decorrelates over ~50 time units, far longer than a window):
+//! with chain means `m_c` over `n_c` experiments, `w_c = n_c/E` and `C` chains,
+//! `se² = C/(C−1) · Σ_c w_c² (m_c − m)²`. With one experiment per chain this is the usual
+//! `sd/√E`; with a single chain it is not available (`stderr = None`). Chain means use Welford's
+//! running mean, the chains are combined in chain order with shifted sums; chains run in
+//! parallel in chunks and nothing per experiment is kept, so results are bit-identical for any
+//! number of threads and memory is O(chunk · window · N²).
 use super::ensemble::{Member, NsState, POLL_EVERY};
 use super::system::{NsSystem, NsWorkspace, BLOWUP_RMS};
 use crate::progress::Progress;
@@ -92,47 +96,76 @@ impl Default for NsImpulseOpts {
     }
 }
 
-/// Welford accumulator over experiments, per (lag, offset).
-struct Acc {
-    count: f64,
+/// Mean over the experiments of one chain (Welford's running mean), per (lag, offset).
+struct ChainMean {
+    count: usize,
     mean: Vec<f64>,
-    m2: Vec<f64>,
 }
 
-impl Acc {
-    fn new(len: usize) -> Self {
-        Acc {
-            count: 0.0,
+/// Across chains, in chain order: the overall mean and the sums for the between-chain
+/// standard error, taken about the first chain's mean `m₀` (shifted sums avoid cancellation):
+/// with `w_c = n_c/E` and `d_c = m_c − m₀`, `S1 = Σ w_c² d_c`, `S2 = Σ w_c² d_c²`, `W = Σ w_c²`.
+struct Total {
+    experiments: f64,
+    chains: usize,
+    seen: f64,
+    mean: Vec<f64>,
+    shift: Vec<f64>,
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+    w: f64,
+}
+
+impl Total {
+    fn new(len: usize, experiments: usize) -> Self {
+        Total {
+            experiments: experiments as f64,
+            chains: 0,
+            seen: 0.0,
             mean: vec![0.0; len],
-            m2: vec![0.0; len],
+            shift: vec![0.0; len],
+            s1: vec![0.0; len],
+            s2: vec![0.0; len],
+            w: 0.0,
         }
     }
 
-    /// Chan's merge of `b` into `self` (order matters for the rounding, so callers merge in a
-    /// fixed order).
-    fn merge(&mut self, b: &Acc) {
-        if b.count == 0.0 {
-            return;
+    /// Adds one chain (callers add chains in chain order: the rounding depends on it).
+    fn add(&mut self, c: &ChainMean) {
+        let n = c.count as f64;
+        if self.chains == 0 {
+            self.shift.copy_from_slice(&c.mean);
         }
-        if self.count == 0.0 {
-            self.count = b.count;
-            self.mean.copy_from_slice(&b.mean);
-            self.m2.copy_from_slice(&b.m2);
-            return;
+        self.chains += 1;
+        self.seen += n;
+        let (f, wc) = (n / self.seen, n / self.experiments);
+        let w2 = wc * wc;
+        self.w += w2;
+        for i in 0..self.mean.len() {
+            let x = c.mean[i];
+            self.mean[i] += (x - self.mean[i]) * f;
+            let d = x - self.shift[i];
+            self.s1[i] += w2 * d;
+            self.s2[i] += w2 * d * d;
         }
-        let n = self.count + b.count;
-        let (fa, fab) = (b.count / n, self.count * b.count / n);
-        for ((ma, m2a), (mb, m2b)) in self
-            .mean
-            .iter_mut()
-            .zip(self.m2.iter_mut())
-            .zip(b.mean.iter().zip(&b.m2))
-        {
-            let d = mb - *ma;
-            *ma += d * fa;
-            *m2a += m2b + d * d * fab;
+    }
+
+    /// Between-chain standard error of the mean, `√(C/(C−1) · Σ_c w_c²(m_c − m)²)`; None for a
+    /// single chain.
+    fn stderr(&self) -> Option<Vec<f64>> {
+        if self.chains < 2 {
+            return None;
         }
-        self.count = n;
+        let k = self.chains as f64 / (self.chains as f64 - 1.0);
+        Some(
+            (0..self.mean.len())
+                .map(|i| {
+                    let db = self.mean[i] - self.shift[i];
+                    let v = self.s2[i] - 2.0 * db * self.s1[i] + db * db * self.w;
+                    (k * v).max(0.0).sqrt()
+                })
+                .collect(),
+        )
     }
 }
 
@@ -192,7 +225,7 @@ fn run_chain(
     count: usize,
     o: &NsImpulseOpts,
     progress: &Progress,
-) -> Result<Acc> {
+) -> Result<ChainMean> {
     let n = sys.n();
     let nn = n * n;
     let mut w = ChainWork {
@@ -205,7 +238,10 @@ fn run_chain(
     };
     let mut rng = stream_rng(o.seed, IMPULSE_STREAMS + c as u64);
     let mut ctl = Member::from_state(sys, start, &mut w.ws)?;
-    let mut acc = Acc::new(o.window * nn);
+    let mut acc = ChainMean {
+        count: 0,
+        mean: vec![0.0; o.window * nn],
+    };
     let mut signs = vec![0.0; nn];
     let mut since_poll = 0u64;
     let inv2e = 1.0 / (2.0 * o.eps);
@@ -278,7 +314,7 @@ fn run_chain(
             }
             sys.to_field(&w.diff, &mut w.field, &mut w.ws);
             let base = lag * nn;
-            let (mean, m2) = (&mut acc.mean[base..base + nn], &mut acc.m2[base..base + nn]);
+            let mean = &mut acc.mean[base..base + nn];
             let (px, py) = match o.mode {
                 ImpulseMode::Pixel => (o.pixel[0], o.pixel[1]),
                 ImpulseMode::RandomSigns => (0, 0),
@@ -288,14 +324,12 @@ fn run_chain(
                 for dy in 0..n {
                     let x = w.field[row + (py + dy) % n];
                     let k = dx * n + dy;
-                    let delta = x - mean[k];
-                    mean[k] += delta / count_new;
-                    m2[k] += delta * (x - mean[k]);
+                    mean[k] += (x - mean[k]) / count_new;
                 }
             }
             progress.inc(1);
         }
-        acc.count = count_new;
+        acc.count = win + 1;
         // The control finishes the window so that the next experiment starts a full window
         // (window · save_every steps) later.
         if step_ctl {
@@ -320,7 +354,8 @@ fn run_chain(
 
 /// Impulse-response ensemble from the stationary `starts` (see the module docs). Returns the
 /// mean response per unit impulse, `values [window, N, N]` indexed by lag and offset
-/// `(dx, dy)` from the perturbed pixel, its standard error (None for one experiment), lag
+/// `(dx, dy)` from the perturbed pixel, its between-chain standard error (None for a single
+/// chain, i.e. one start state or one experiment), lag
 /// spacing `dt · save_every`, name `"ensemble"`.
 pub fn impulse_ns(sys: &NsSystem, starts: &[NsState], opts: &NsImpulseOpts) -> Result<Response> {
     check(sys, starts, opts)?;
@@ -330,36 +365,27 @@ pub fn impulse_ns(sys: &NsSystem, starts: &[NsState], opts: &NsImpulseOpts) -> R
     let per_chain = |c: usize| (e - c).div_ceil(chains);
     let progress = Progress::new((e * opts.window) as u64, "impulse ensemble", "lags");
     let chunk = (2 * rayon::current_num_threads()).max(1);
-    let mut total = Acc::new(opts.window * n * n);
+    let mut total = Total::new(opts.window * n * n, e);
     for lo in (0..chains).step_by(chunk) {
         let hi = (lo + chunk).min(chains);
-        let accs: Vec<Result<Acc>> = (lo..hi)
+        let means: Vec<Result<ChainMean>> = (lo..hi)
             .into_par_iter()
             .map(|c| run_chain(sys, &starts[c], c, per_chain(c), opts, &progress))
             .collect();
-        for a in accs {
-            total.merge(&a?);
+        for m in means {
+            total.add(&m?);
         }
     }
     progress.finish();
-    let values = Array3::from_shape_vec((opts.window, n, n), total.mean)
+    let shape = (opts.window, n, n);
+    let stderr = total.stderr().map(|se| {
+        Array3::from_shape_vec(shape, se)
+            .expect("accumulator length is window·n²")
+            .into_dyn()
+    });
+    let values = Array3::from_shape_vec(shape, total.mean)
         .expect("accumulator length is window·n²")
         .into_dyn();
-    let stderr = if total.count >= 2.0 {
-        let c = total.count;
-        let se: Vec<f64> = total
-            .m2
-            .iter()
-            .map(|m| (m / (c - 1.0) / c).max(0.0).sqrt())
-            .collect();
-        Some(
-            Array3::from_shape_vec((opts.window, n, n), se)
-                .expect("same length")
-                .into_dyn(),
-        )
-    } else {
-        None
-    };
     Ok(Response {
         name: "ensemble".to_string(),
         dt: sys.dt() * opts.save_every as f64,
@@ -367,4 +393,46 @@ pub fn impulse_ns(sys: &NsSystem, starts: &[NsState], opts: &NsImpulseOpts) -> R
         stderr,
         normalized: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn total_of(chains: &[Vec<f64>]) -> Total {
+        let e: usize = chains.iter().map(|c| c.len()).sum();
+        let mut t = Total::new(1, e);
+        for c in chains {
+            let mean = c.iter().sum::<f64>() / c.len() as f64;
+            t.add(&ChainMean {
+                count: c.len(),
+                mean: vec![mean],
+            });
+        }
+        t
+    }
+
+    #[test]
+    fn between_chain_stderr() {
+        // One experiment per chain: the usual sd/√E.
+        let x = [1.0, 2.5, -0.5, 4.0, 3.0];
+        let t = total_of(&x.iter().map(|v| vec![*v]).collect::<Vec<_>>());
+        let m = x.iter().sum::<f64>() / 5.0;
+        let sd2 = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / 4.0;
+        assert!((t.mean[0] - m).abs() < 1e-14);
+        assert!((t.stderr().unwrap()[0] - (sd2 / 5.0).sqrt()).abs() < 1e-14);
+        // Unequal chains: mean over all experiments, se² = C/(C−1) Σ w_c² (m_c − m)².
+        let chains = vec![vec![1.0, 2.0, 3.0], vec![10.0], vec![4.0, 6.0]];
+        let t = total_of(&chains);
+        let m = 26.0 / 6.0;
+        let want: f64 = 1.5
+            * [(3.0, 2.0), (1.0, 10.0), (2.0, 5.0)]
+                .iter()
+                .map(|(n, mc): &(f64, f64)| (n / 6.0).powi(2) * (mc - m).powi(2))
+                .sum::<f64>();
+        assert!((t.mean[0] - m).abs() < 1e-14);
+        assert!((t.stderr().unwrap()[0] - want.sqrt()).abs() < 1e-14);
+        // One chain: no error estimate.
+        assert!(total_of(&[vec![1.0, 2.0]]).stderr().is_none());
+    }
 }

@@ -95,8 +95,9 @@ fn linear_response_around_rest_is_the_propagator() {
 
 #[test]
 fn random_signs_agree_with_pixel_within_stderr() {
-    // Linear case: E[R_e(r, t)] = (pixel response)(r, t). 96 experiments, 5-sigma per point
-    // (3 lags × 256 offsets; two-sided 5σ tail 6e-7 per point).
+    // Linear case: E[R_e(r, t)] = (pixel response)(r, t). 96 experiments, each on its own
+    // chain (so the standard error is sd/√96), 5-sigma per point (3 lags × 256 offsets;
+    // two-sided 5σ tail 6e-7 per point).
     quiet();
     let sys = linear_sys();
     let start = zero_start(&sys);
@@ -109,7 +110,8 @@ fn random_signs_agree_with_pixel_within_stderr() {
         seed: 2,
         pixel: [0, 0],
     };
-    let rs = impulse_ns(&sys, &[start.clone(), start.clone(), start.clone()], &base).unwrap();
+    let starts = vec![start.clone(); 96];
+    let rs = impulse_ns(&sys, &starts, &base).unwrap();
     let px = impulse_ns(
         &sys,
         &[start],
@@ -224,4 +226,60 @@ fn bad_impulse_options_are_refused() {
     assert_eq!(o.mode, ImpulseMode::RandomSigns);
     assert!(serde_json::from_str::<NsImpulseOpts>(r#"{"mode": "pixels"}"#).is_err());
     assert!(serde_json::from_str::<NsImpulseOpts>(r#"{"lags": 3}"#).is_err());
+}
+
+/// Manual look at the stationary response: `cargo test --release --lib ns_response_look --
+/// --ignored --nocapture`.
+#[test]
+#[ignore]
+fn ns_response_look() {
+    quiet();
+    let sys = NsSystem::new(NsParams::default()).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let (_, starts) = simulate_ns_with_states(
+            &sys,
+            &NsRunOpts {
+                members: 2,
+                spinup: 200.0,
+                duration: 1.0,
+                save_every: 128,
+                seed: 3,
+                init_amp: 0.5,
+            },
+            None,
+        )
+        .unwrap();
+        for mode in [ImpulseMode::Pixel, ImpulseMode::RandomSigns] {
+            let r = impulse_ns(
+                &sys,
+                &starts,
+                &NsImpulseOpts {
+                    window: 257,
+                    save_every: 2,
+                    experiments: 16,
+                    mode,
+                    seed: 1,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let se = r.stderr.as_ref().unwrap();
+            eprintln!("{mode:?}");
+            for lag in [0usize, 8, 16, 32, 64, 128, 256] {
+                let mut line = format!("t={:5.2}:", lag as f64 * r.dt);
+                for dx in 0..4 {
+                    line += &format!(
+                        "  ({dx},0) {:+.4}±{:.4}",
+                        r.values[[lag, dx, 0]],
+                        se[[lag, dx, 0]]
+                    );
+                }
+                eprintln!("{line}");
+            }
+        }
+    });
 }
