@@ -10,6 +10,10 @@
 //!   flow the advective, conservative and skew-symmetric forms coincide);
 //! - `F̂` the forcing spectrum of [`super::forcing`], with the mean already reduced by `1 − r`.
 //!
+//! Sign convention (as in SPEC 3.2 and the reference): `ψ = Δ⁻¹ζ` with `u' = ∂ᵧψ`, `v = −∂ₓψ`,
+//! so `∂ₓv − ∂ᵧu' = −ζ`: this is the usual 2-D Navier–Stokes for `ω = −ζ` (same invariants,
+//! same statistics up to the sign of the forcing, whose law is symmetric).
+//!
 //! Derivatives are `∂ₓ → i kx`, `∂ᵧ → i ky`, zero on the x-Nyquist column resp. the y-Nyquist row
 //! (odd derivatives of the Nyquist modes vanish on the grid), `ψ̂ = −ζ̂/|k|²`, `ψ̂₀ = 0`.
 //!
