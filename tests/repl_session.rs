@@ -120,6 +120,10 @@ fn completion_candidates() {
     assert!(s.completions("sha").contains(&"shape".to_string()));
     assert!(s.completions("whi").contains(&"while".to_string()));
     assert!(s.completions("pri").contains(&"print".to_string()));
+    // Completion adds "(" to functions only.
+    assert!(s.is_function_name("linspace") && s.is_function_name("my_function"));
+    assert!(!s.is_function_name("shape") && !s.is_function_name("my_variable"));
+    assert!(!s.is_function_name("len"), "len is also a property");
 }
 
 #[test]

@@ -60,6 +60,10 @@
 //! - Options: an object map → struct with [`options::parse_opts`]; handles (functions, models)
 //!   come out of the map first with [`options::take`].
 //! - Arrays: [`array::NdArray`] (`from_array`, `view`, `into_owned`, `from_dynamic`).
+//! - Handle types (trajectories, models): `m.set_custom_type::<T>("name")` in `module()` and a
+//!   `#[rhai_fn(name = "to_string", name = "to_debug", pure)]` function, so `print` and the REPL
+//!   echo show something readable. Keep handles cheap to clone (`Arc` inside): Rhai clones
+//!   values on assignment and argument passing.
 //! - Run settings (`--quick`, output folder): [`config`] from a `NativeCallContext` argument.
 //! - Long loops poll [`crate::interrupt::check`]; script loops are stopped by `on_progress`.
 use rhai::{Dynamic, Engine, NativeCallContext};

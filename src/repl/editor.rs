@@ -41,8 +41,12 @@ impl Completer for ReplHelper {
             .completions(prefix)
             .into_iter()
             .map(|s| Pair {
-                display: s.clone(),
-                replacement: s,
+                replacement: if self.session.is_function_name(&s) {
+                    format!("{s}(")
+                } else {
+                    s.clone()
+                },
+                display: s,
             })
             .collect();
         Ok((start, pairs))
@@ -97,7 +101,7 @@ pub fn run(cfg: &EngineConfig) -> i32 {
         let _ = rl.load_history(h); // a missing file is fine
     }
     println!(
-        "fdtlab {} — Rhai REPL for linear response. help() lists the functions, help(\"name\") explains one; Tab completes; Ctrl-C interrupts; Ctrl-D quits.",
+        "fdtlab {} — help() lists functions, help(\"name\") explains one; Tab completes, Ctrl-D quits.",
         env!("CARGO_PKG_VERSION")
     );
     loop {

@@ -55,6 +55,8 @@ pub struct Session {
     ast: AST,
     exit: Option<i32>,
     names: Vec<String>,
+    functions: std::collections::HashSet<String>,
+    properties: std::collections::HashSet<String>,
 }
 
 impl Session {
@@ -71,6 +73,8 @@ impl Session {
             ast: AST::empty(),
             exit: None,
             names: Vec::new(),
+            functions: Default::default(),
+            properties: Default::default(),
         };
         s.refresh_names();
         s
@@ -213,20 +217,43 @@ impl Session {
         out
     }
 
+    /// True if `name` is a function (so completion can add "("), and not also a property.
+    pub fn is_function_name(&self, name: &str) -> bool {
+        (self.functions.contains(name) || self.ast.iter_functions().any(|f| f.name == name))
+            && !self.properties.contains(name)
+            && !self.scope.contains(name)
+    }
+
     /// Rebuilds the list of registered names (functions, properties, module paths).
     fn refresh_names(&mut self) {
         let mut names: Vec<String> = catalog().names();
+        let mut functions = std::collections::HashSet::new();
+        let mut properties = std::collections::HashSet::new();
+        for (_, f) in catalog().all() {
+            if f.name.starts_with("get$") {
+                properties.insert(f.name[4..].to_string());
+            } else if !f.is_operator() && !f.name.contains('$') {
+                functions.insert(f.name.clone());
+            }
+        }
         for sig in self.engine.gen_fn_signatures(true) {
             let name = sig.split('(').next().unwrap_or("").trim();
-            let name = name.strip_prefix("get$").unwrap_or(name);
+            if let Some(p) = name.strip_prefix("get$") {
+                properties.insert(p.to_string());
+                names.push(p.to_string());
+                continue;
+            }
             if name.contains('$') || !name.starts_with(|c: char| c.is_alphabetic() || c == '_') {
                 continue;
             }
+            functions.insert(name.to_string());
             names.push(name.to_string());
         }
         names.sort();
         names.dedup();
         self.names = names;
+        self.functions = functions;
+        self.properties = properties;
     }
 }
 
