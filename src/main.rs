@@ -1,1 +1,203 @@
-fn main() {}
+//! `fdtlab` command line (hand-written parsing; the grammar is tiny):
+//! `fdtlab` → REPL, `fdtlab run FILE.rhai [--quick] [--out DIR]`, `fdtlab bench`,
+//! `fdtlab --help`, `fdtlab --version`.
+use fdtlab::engine::error::{exit_code, format_error, format_parse_error, is_interrupt};
+use fdtlab::engine::{new_engine, EngineConfig};
+use rhai::Scope;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+fdtlab — linear response of stochastic systems via the fluctuation–dissipation theorem
+
+Usage:
+  fdtlab [repl] [--quick] [--out DIR]      interactive session (out dir default: out/repl)
+  fdtlab run FILE.rhai [--quick] [--out DIR]
+                                          run a script; errors print FILE:line:col: message
+  fdtlab bench                            speed figures, one `name: value unit` line each
+  fdtlab --help | --version
+
+Options:
+  --quick      small problem sizes (scripts read it with is_quick())
+  --out DIR    folder for out_path(name) (default for run: out/<script name>)
+
+In the REPL or a script, help() lists the functions and help(\"name\") explains one.";
+
+/// Parsed command line.
+#[derive(Debug, PartialEq)]
+enum Command {
+    Repl {
+        quick: bool,
+        out: Option<PathBuf>,
+    },
+    Run {
+        file: PathBuf,
+        quick: bool,
+        out: Option<PathBuf>,
+    },
+    Bench,
+    Help,
+    Version,
+}
+
+fn parse_args(args: &[String]) -> Result<Command, String> {
+    let mut rest: Vec<&str> = args.iter().map(String::as_str).collect();
+    if rest.iter().any(|a| *a == "--help" || *a == "-h") {
+        return Ok(Command::Help);
+    }
+    if rest.iter().any(|a| *a == "--version" || *a == "-V") {
+        return Ok(Command::Version);
+    }
+    let mut quick = false;
+    let mut out = None;
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        match rest[i] {
+            "--quick" => quick = true,
+            "--out" => {
+                let dir = rest
+                    .get(i + 1)
+                    .ok_or("--out needs a folder, e.g. --out out/test")?;
+                out = Some(PathBuf::from(dir));
+                i += 1;
+            }
+            a if a.starts_with("--out=") => out = Some(PathBuf::from(&a[6..])),
+            a if a.starts_with('-') => return Err(format!("unknown option '{a}'")),
+            a => positional.push(a),
+        }
+        i += 1;
+    }
+    rest.clear();
+    match positional.as_slice() {
+        [] | ["repl"] => Ok(Command::Repl { quick, out }),
+        ["run", file] => Ok(Command::Run {
+            file: PathBuf::from(file),
+            quick,
+            out,
+        }),
+        ["run"] => Err("run needs a script: fdtlab run FILE.rhai".into()),
+        ["bench"] => Ok(Command::Bench),
+        [cmd, ..] => Err(format!("unknown command or extra argument '{cmd}'")),
+    }
+}
+
+/// Runs a script file; returns the exit code (0 ok, 1 error, 130 interrupted).
+fn run_script(file: &Path, quick: bool, out: Option<PathBuf>) -> i32 {
+    let name = file.display().to_string();
+    let src = match std::fs::read_to_string(file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fdtlab: cannot read {name}: {e}");
+            return 1;
+        }
+    };
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "script".into());
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let cfg = EngineConfig {
+        quick,
+        out_dir: out.unwrap_or_else(|| PathBuf::from("out").join(stem)),
+        script_dir: Some(dir),
+    };
+    let engine = new_engine(&cfg);
+    let mut ast = match engine.compile(&src) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{}", format_parse_error(&e, Some(&name)));
+            return 1;
+        }
+    };
+    ast.set_source(name.clone());
+    fdtlab::interrupt::clear();
+    match engine.run_ast_with_scope(&mut Scope::new(), &ast) {
+        Ok(()) => 0,
+        Err(e) => {
+            if let Some(code) = exit_code(&e) {
+                return code;
+            }
+            eprintln!("{}", format_error(&e, Some(&name)));
+            if is_interrupt(&e) {
+                130
+            } else {
+                1
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = match parse_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("fdtlab: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    fdtlab::interrupt::install_handler();
+    let code = match cmd {
+        Command::Help => {
+            println!("{USAGE}");
+            0
+        }
+        Command::Version => {
+            println!("fdtlab {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Command::Bench => match fdtlab::bench::run() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("fdtlab bench: {e}");
+                1
+            }
+        },
+        Command::Run { file, quick, out } => run_script(&file, quick, out),
+        Command::Repl { quick, out } => {
+            let cfg = EngineConfig {
+                quick,
+                out_dir: out.unwrap_or_else(|| PathBuf::from("out/repl")),
+                script_dir: None,
+            };
+            fdtlab::repl::editor::run(&cfg)
+        }
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(a: &[&str]) -> Result<Command, String> {
+        parse_args(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn parses_commands() {
+        assert_eq!(
+            p(&[]).unwrap(),
+            Command::Repl {
+                quick: false,
+                out: None
+            }
+        );
+        assert_eq!(
+            p(&["run", "a.rhai", "--quick", "--out", "o"]).unwrap(),
+            Command::Run {
+                file: "a.rhai".into(),
+                quick: true,
+                out: Some("o".into())
+            }
+        );
+        assert_eq!(p(&["bench"]).unwrap(), Command::Bench);
+        assert_eq!(p(&["--version"]).unwrap(), Command::Version);
+        assert!(p(&["run"]).is_err());
+        assert!(p(&["--frob"]).is_err());
+    }
+}
