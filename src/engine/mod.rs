@@ -73,6 +73,7 @@ use std::sync::Arc;
 pub mod api;
 pub mod array;
 pub mod error;
+pub mod handles;
 pub mod help;
 pub mod options;
 pub mod stdlib;

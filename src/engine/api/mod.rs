@@ -5,6 +5,11 @@ use rhai::Module;
 pub mod array;
 pub mod check;
 pub mod io;
+pub mod plots;
+pub mod responses;
+pub mod scores;
+pub mod systems;
+pub mod trajectory;
 
 /// A group of script functions: registered together, listed together by `help()`.
 pub struct Topic {
@@ -32,6 +37,31 @@ pub const TOPICS: &[Topic] = &[
         name: "check",
         summary: "assertions for scripts, doc examples and test fixtures; exit(code)",
         module: check::module,
+    },
+    Topic {
+        name: "systems",
+        summary: "grid systems of SPEC 3.1 (Allen–Cahn, OU) and their simulation",
+        module: systems::module,
+    },
+    Topic {
+        name: "trajectory",
+        summary: "stored runs: frames, data, start states",
+        module: trajectory::module,
+    },
+    Topic {
+        name: "scores",
+        summary: "score functions ∇log ρ (exact, Gaussian) and the Stein check",
+        module: scores::module,
+    },
+    Topic {
+        name: "response",
+        summary: "Gaussian FDT, GFDT, perturbation ensembles, analytic OU, rel_err",
+        module: responses::module,
+    },
+    Topic {
+        name: "plot",
+        summary: "figures: response panels, lines, heatmaps, histograms (PNG/SVG)",
+        module: plots::module,
     },
     Topic {
         name: "help",
