@@ -1,5 +1,17 @@
 //! Linear response estimators and the correlation engine.
+//!
+//! - [`xcorr`]: all-pairs time cross-correlation of vector data (FFT, real GEMMs).
+//! - [`periodic`]: translation-invariant space–time correlation on periodic grids.
+//! - [`batching`]: batches (members or time segments) and the delete-one jackknife.
+//! - [`fdt_vec`], [`fdt_periodic`]: Gaussian FDT and GFDT estimators with error bars.
+//! - [`stein`]: the Stein-identity check `−⟨x sᵀ⟩ = I` of a score.
+//! - [`metrics`]: relative L2 error between responses.
+//! - [`linalg`]: small dense solves/inverses; [`synthetic`]: processes with exact answers.
 use ndarray::{ArrayD, Axis};
+
+pub mod batching;
+pub mod linalg;
+pub mod xcorr;
 
 /// A response function on one time axis.
 ///
