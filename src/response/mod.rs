@@ -11,6 +11,7 @@ use ndarray::{ArrayD, Axis};
 
 pub mod batching;
 pub mod linalg;
+pub mod periodic;
 pub mod xcorr;
 
 /// A response function on one time axis.
