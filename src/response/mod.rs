@@ -10,9 +10,19 @@
 use ndarray::{ArrayD, Axis};
 
 pub mod batching;
+pub mod fdt_periodic;
+pub mod fdt_vec;
 pub mod linalg;
+pub mod metrics;
 pub mod periodic;
+pub mod stein;
+pub mod synthetic;
 pub mod xcorr;
+
+pub use fdt_periodic::{gaussian_fdt_periodic, gfdt_periodic};
+pub use fdt_vec::{gaussian_fdt_vec, gfdt_vec};
+pub use metrics::{rel_err, RelErr};
+pub use stein::{stein_check, SteinReport};
 
 /// A response function on one time axis.
 ///

@@ -28,7 +28,8 @@ const MODE_BLOCK: usize = 8;
 
 /// A closure producing the b-field of member `m` from that member's a-frames
 /// (`[T, N, N]` in, `[T, N, N]` out).
-pub type FieldMap = dyn Fn(usize, ArrayView3<f64>, ArrayViewMut3<f64>) -> Result<()> + Sync;
+pub type FieldMap<'f> =
+    dyn Fn(usize, ArrayView3<f64>, ArrayViewMut3<f64>) -> Result<()> + Sync + 'f;
 
 /// Where the second field b comes from.
 pub enum Second<'a> {
@@ -37,7 +38,7 @@ pub enum Second<'a> {
     /// A stored field of the same shape as a.
     Field(ArrayView4<'a, f64>),
     /// b computed per member from a (e.g. the score of each frame).
-    Map(&'a FieldMap),
+    Map(&'a FieldMap<'a>),
 }
 
 /// Per-batch space–time cross-spectra.
