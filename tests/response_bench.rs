@@ -33,3 +33,27 @@ fn fft_lengths() {
         println!("rfft {n}: {:.1} us", t0.elapsed().as_secs_f64() * 1e3);
     }
 }
+
+#[test]
+#[ignore]
+fn bench_gfdt_periodic_paper_shape() {
+    fdtlab::progress::set_quiet(true);
+    let env = |k: &str, d: usize| -> usize {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (m, t, n, l, th) = (
+        env("BENCH_MEMBERS", 16),
+        env("BENCH_FRAMES", 2000),
+        env("BENCH_N", 32),
+        env("BENCH_LAGS", 51),
+        env("BENCH_THREADS", 2),
+    );
+    let s = fdtlab::response::fdt_periodic::bench_gfdt_periodic(m, t, n, l, th).unwrap();
+    println!(
+        "gfdt_periodic [{m}, {t}, {n}, {n}] lags={l} threads={th}: {s:.3} s ({:.1} ms/member)",
+        s / m as f64 * 1e3
+    );
+}

@@ -8,6 +8,7 @@
 //! must then be ≤ 1/10 of a segment). The mean μ is estimated once from all data (not
 //! re-estimated per jackknife replicate; its effect is O(1/(M T N²))).
 use super::batching::{jackknife, Batching};
+use super::is_above;
 use super::periodic::{grid_dims, periodic_xcorr, spectrum_to_real, PeriodicCorr, Second};
 use super::Response;
 use crate::score::Score;
@@ -70,7 +71,7 @@ fn grid_view<'a>(
     let (_, t, n) = grid_dims(&a)?;
     check_lags(t, lags)?;
     check_finite_grid(&a)?;
-    if !(traj.dt > 0.0) {
+    if !is_above(traj.dt, 0.0) {
         return Err(Error::invalid(format!(
             "trajectory dt = {} must be positive",
             traj.dt
@@ -94,7 +95,7 @@ fn divide_by_lag0(
         Some(b) => format!(" (jackknife replicate without batch {b})"),
         None => String::new(),
     };
-    if !(max > 0.0) || !max.is_finite() {
+    if !is_above(max, 0.0) || !max.is_finite() {
         return Err(Error::invalid(format!(
             "{what}(k, 0) is zero (or not finite) for every mode{which}: the data are constant \
              after removing the mean; nothing to correlate"
@@ -103,7 +104,7 @@ fn divide_by_lag0(
     if let Some((i, v)) = den
         .iter()
         .enumerate()
-        .find(|(_, v)| !(v.norm() > MODE_RTOL * max))
+        .find(|(_, v)| !is_above(v.norm(), MODE_RTOL * max))
     {
         return Err(Error::invalid(format!(
             "{what}(k, 0) ≈ 0 for mode (kx, ky) = ({}, {}): |{what}| = {:.3e} against {max:.3e}{which}; \

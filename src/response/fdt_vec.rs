@@ -5,6 +5,7 @@
 //! members when M ≥ 8, else time segments of each member with lags ≤ 1/10 of a segment).
 //! The mean μ is estimated once from all data and not re-estimated per replicate.
 use super::batching::{jackknife, Batching};
+use super::is_above;
 use super::linalg::{inverse, spd_inverse};
 use super::xcorr::{check_finite3, xcorr_batched, BatchedCorr};
 use super::Response;
@@ -33,7 +34,7 @@ fn vec_data(traj: &Trajectory, lags: usize, who: &str) -> Result<Array3<f64>> {
         )));
     }
     super::fdt_periodic::check_lags(t, lags)?;
-    if !(traj.dt > 0.0) {
+    if !is_above(traj.dt, 0.0) {
         return Err(Error::invalid(format!(
             "trajectory dt = {} must be positive",
             traj.dt

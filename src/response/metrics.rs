@@ -7,6 +7,7 @@
 //! metric over the draws is reported. (This treats the errors of different lags as
 //! independent, which they are not exactly; it is a size indication, not a confidence
 //! interval.)
+use super::is_above;
 use super::Response;
 use crate::{Error, Result};
 use rand::RngExt;
@@ -40,13 +41,13 @@ pub fn rel_err(
     tmax: f64,
 ) -> Result<RelErr> {
     let (de, dr) = (est.dt, reference.dt);
-    if !(de > 0.0) || !(dr > 0.0) || (de - dr).abs() > 1e-9 * de.max(dr) {
+    if !is_above(de, 0.0) || !is_above(dr, 0.0) || (de - dr).abs() > 1e-9 * de.max(dr) {
         return Err(Error::invalid(format!(
             "rel_err: '{}' has dt = {de} but '{}' has dt = {dr}; compare responses on the same time grid",
             est.name, reference.name
         )));
     }
-    if !(tmax >= 0.0) || !tmax.is_finite() {
+    if tmax.is_nan() || tmax < 0.0 || !tmax.is_finite() {
         return Err(Error::invalid(format!(
             "rel_err: tmax = {tmax} must be a finite time ≥ 0"
         )));
@@ -100,7 +101,7 @@ pub fn rel_err(
         (num / den).sqrt()
     };
     let den: f64 = r.iter().map(|b| b * b).sum();
-    if !(den > 0.0) {
+    if !is_above(den, 0.0) {
         return Err(Error::invalid(format!(
             "rel_err: the reference '{}' is zero on the chosen curves and lags; pick other curves",
             reference.name
@@ -110,7 +111,7 @@ pub fn rel_err(
     let stderr = if se_e.iter().chain(&se_r).all(|s| *s == 0.0) {
         0.0
     } else {
-        let mut rng = crate::rng::stream_rng(0x5E1E_77, 0);
+        let mut rng = crate::rng::stream_rng(0x005E_1E77, 0);
         let (mut pe, mut pr) = (e.clone(), r.clone());
         let draws: Vec<f64> = (0..REL_ERR_DRAWS)
             .map(|_| {

@@ -24,6 +24,11 @@ pub use fdt_vec::{gaussian_fdt_vec, gfdt_vec};
 pub use metrics::{rel_err, RelErr};
 pub use stein::{stein_check, SteinReport};
 
+/// `x > bound`, false for NaN: parameter checks that must also reject NaN.
+pub(crate) fn is_above(x: f64, bound: f64) -> bool {
+    x > bound
+}
+
 /// A response function on one time axis.
 ///
 /// `values` has shape `[L, ...]`: lag index first (lag ℓ is at time `ℓ · dt`), then

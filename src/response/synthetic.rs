@@ -3,6 +3,7 @@
 //!   exactly at the frame spacing; exact response `e^{At}`, exact score `−C⁻¹x`.
 //! - [`Ar1Field`]: a stationary Gaussian field on a periodic grid whose Fourier modes are
 //!   independent AR(1) processes with advection; exact response `a(k)^τ` per mode.
+use super::is_above;
 use super::linalg::{cholesky, expm, lyapunov};
 use super::Response;
 use crate::score::gaussian::{GaussianScore, PeriodicGaussianScore};
@@ -83,7 +84,7 @@ impl LinearOu {
         dt: f64,
         seed: u64,
     ) -> Result<Trajectory> {
-        if !(dt > 0.0) || members == 0 || frames == 0 {
+        if !is_above(dt, 0.0) || members == 0 || frames == 0 {
             return Err(Error::invalid(format!(
                 "LinearOu::simulate: need dt > 0, members ≥ 1, frames ≥ 1 (got {dt}, {members}, {frames})"
             )));
@@ -158,7 +159,7 @@ impl Ar1Field {
 
     fn symbols(&self) -> Result<(Spectral2d, Vec<Complex64>, Vec<f64>)> {
         let sp = Spectral2d::new(self.n)?;
-        if !(self.gamma > 0.0) || self.nu < 0.0 || !(self.dt > 0.0) {
+        if !is_above(self.gamma, 0.0) || self.nu < 0.0 || !is_above(self.dt, 0.0) {
             return Err(Error::invalid(
                 "Ar1Field needs gamma > 0, nu ≥ 0 and dt > 0 for a stationary state",
             ));

@@ -121,10 +121,23 @@ fn piece_spectra(
                 let cb = CB.min(d - c0);
                 let end = (pc.start + take).min(t);
                 let len = end - pc.start;
-                let rows = runs[pc.run].slice(s![pc.start..end, c0..c0 + cb]);
-                for (tt, row) in rows.outer_iter().enumerate() {
-                    for (q, v) in row.iter().enumerate() {
-                        buf[q * nfft + tt] = *v;
+                match runs[pc.run].as_slice() {
+                    // Fast path: a standard-layout run, rows of d values.
+                    Some(data) => {
+                        for tt in 0..len {
+                            let row = &data[(pc.start + tt) * d + c0..][..cb];
+                            for (q, v) in row.iter().enumerate() {
+                                buf[q * nfft + tt] = *v;
+                            }
+                        }
+                    }
+                    None => {
+                        let rows = runs[pc.run].slice(s![pc.start..end, c0..c0 + cb]);
+                        for (tt, row) in rows.outer_iter().enumerate() {
+                            for (q, v) in row.iter().enumerate() {
+                                buf[q * nfft + tt] = *v;
+                            }
+                        }
                     }
                 }
                 for q in 0..cb {
@@ -158,32 +171,53 @@ struct Dims {
 fn accumulate_group(s: &mut Array3<f64>, spa: &[Complex64], spb: &[Complex64], d: Dims) {
     let (k, bi, db, nf) = (d.k, d.bi, d.db, d.nf);
     let (ncba, ncbb) = (d.da.div_ceil(CB), db.div_ceil(CB));
+    let (xsz, zsz) = (2 * k * bi, 2 * k * 2 * db);
     s.axis_chunks_iter_mut(Axis(0), FREQ_CHUNK)
         .into_par_iter()
         .enumerate()
         .for_each_init(
-            || (vec![0.0; 2 * k * bi], vec![0.0; 2 * k * 2 * db]),
+            || (vec![0.0; FREQ_CHUNK * xsz], vec![0.0; FREQ_CHUNK * zsz]),
             |(xs, zs), (ci, mut sc)| {
-                for fl in 0..sc.len_of(Axis(0)) {
-                    let f = ci * FREQ_CHUNK + fl;
-                    for q in 0..k {
-                        for i in 0..bi {
-                            let c = d.i0 + i;
-                            let v = spa[((q * ncba + c / CB) * nf + f) * CB + c % CB];
-                            xs[q * bi + i] = v.re;
-                            xs[(k + q) * bi + i] = v.im;
-                        }
-                        let (r0, r1) = (q * 2 * db, (k + q) * 2 * db);
-                        for j in 0..db {
-                            let v = spb[((q * ncbb + j / CB) * nf + f) * CB + j % CB];
-                            zs[r0 + j] = v.re;
-                            zs[r0 + db + j] = -v.im;
-                            zs[r1 + j] = v.im;
-                            zs[r1 + db + j] = v.re;
+                let (f0, fc) = (ci * FREQ_CHUNK, sc.len_of(Axis(0)));
+                // Gather: for each piece and block of CB channels, the fc frequencies of the
+                // chunk are fc·CB contiguous values (the spectra layout is [piece][block][f][CB]).
+                for q in 0..k {
+                    // a-channels i0..i0+bi; i0 is a multiple of CB (last block maybe partial).
+                    for i in (0..bi).step_by(CB) {
+                        let c = d.i0 + i;
+                        let w = CB.min(bi - i);
+                        let base = ((q * ncba + c / CB) * nf + f0) * CB;
+                        let src = &spa[base..base + fc * CB];
+                        for (fl, blk) in src.chunks_exact(CB).enumerate() {
+                            let x = &mut xs[fl * xsz..(fl + 1) * xsz];
+                            let (xr, xi) = x.split_at_mut((k + q) * bi);
+                            for (l, v) in blk[..w].iter().enumerate() {
+                                xr[q * bi + i + l] = v.re;
+                                xi[i + l] = v.im;
+                            }
                         }
                     }
-                    let x = ArrayView2::from_shape((2 * k, bi), &xs[..]).expect("sized above");
-                    let z = ArrayView2::from_shape((2 * k, 2 * db), &zs[..]).expect("sized above");
+                    let (r0, r1) = (q * 2 * db, (k + q) * 2 * db);
+                    for j in (0..db).step_by(CB) {
+                        let w = CB.min(db - j);
+                        let base = ((q * ncbb + j / CB) * nf + f0) * CB;
+                        let src = &spb[base..base + fc * CB];
+                        for (fl, blk) in src.chunks_exact(CB).enumerate() {
+                            let z = &mut zs[fl * zsz..(fl + 1) * zsz];
+                            for (l, v) in blk[..w].iter().enumerate() {
+                                z[r0 + j + l] = v.re;
+                                z[r0 + db + j + l] = -v.im;
+                                z[r1 + j + l] = v.im;
+                                z[r1 + db + j + l] = v.re;
+                            }
+                        }
+                    }
+                }
+                for fl in 0..fc {
+                    let x = ArrayView2::from_shape((2 * k, bi), &xs[fl * xsz..(fl + 1) * xsz])
+                        .expect("sized above");
+                    let z = ArrayView2::from_shape((2 * k, 2 * db), &zs[fl * zsz..(fl + 1) * zsz])
+                        .expect("sized above");
                     general_mat_mul(1.0, &x.t(), &z, 1.0, &mut sc.index_axis_mut(Axis(0), fl));
                 }
             },
@@ -202,6 +236,9 @@ fn pair_lags(
     let db = db2 / 2;
     let (nfft, lags) = (plan.nfft, out.shape()[0]);
     let scale = 1.0 / nfft as f64;
+    let sl = s
+        .as_slice()
+        .ok_or_else(|| fft_err("pair spectra not contiguous"))?;
     out.slice_mut(s![.., i0..i0 + bi, ..])
         .axis_iter_mut(Axis(1))
         .into_par_iter()
@@ -209,31 +246,28 @@ fn pair_lags(
         .try_for_each_init(
             || {
                 (
-                    vec![Complex64::new(0.0, 0.0); CB * nf],
+                    vec![Complex64::new(0.0, 0.0); db * nf],
                     vec![0.0; nfft],
                     vec![Complex64::new(0.0, 0.0); plan.c2r.get_scratch_len()],
                 )
             },
             |(rows, buf, scratch), (i, mut oi): (usize, ArrayViewMut2<f64>)| -> Result<()> {
-                for j0 in (0..db).step_by(CB) {
-                    let cb = CB.min(db - j0);
-                    for f in 0..nf {
-                        let sf = s.slice(s![f, i, ..]);
-                        for q in 0..cb {
-                            rows[q * nf + f] = Complex64::new(sf[j0 + q], sf[db + j0 + q]);
-                        }
+                // One contiguous row [Re S_i· | Im S_i·] per frequency → db series.
+                for f in 0..nf {
+                    let sf = &sl[(f * bi + i) * 2 * db..][..2 * db];
+                    for j in 0..db {
+                        rows[j * nf + f] = Complex64::new(sf[j], sf[db + j]);
                     }
-                    for q in 0..cb {
-                        let row = &mut rows[q * nf..(q + 1) * nf];
-                        // DC and Nyquist (nfft is even) of a real signal's spectrum are real.
-                        row[0].im = 0.0;
-                        row[nf - 1].im = 0.0;
-                        plan.c2r
-                            .process_with_scratch(row, buf, scratch)
-                            .map_err(fft_err)?;
-                        for tau in 0..lags {
-                            oi[[tau, j0 + q]] = buf[tau] * scale;
-                        }
+                }
+                for (j, row) in rows.chunks_exact_mut(nf).enumerate() {
+                    // DC and Nyquist (nfft is even) of a real signal's spectrum are real.
+                    row[0].im = 0.0;
+                    row[nf - 1].im = 0.0;
+                    plan.c2r
+                        .process_with_scratch(row, buf, scratch)
+                        .map_err(fft_err)?;
+                    for tau in 0..lags {
+                        oi[[tau, j]] = buf[tau] * scale;
                     }
                 }
                 Ok(())
@@ -255,7 +289,13 @@ fn corr_sums_grouped(
     let db = b.map_or(da, |b| b[0].ncols());
     let plan = Plan::new(t, lags);
     let (nf, lb) = (plan.nf, plan.lb);
+    // a-channel block: a multiple of CB (the GEMM gather reads whole CB-blocks) unless all.
     let block = (budget / (nf * 2 * db * 8)).clamp(1, da);
+    let block = if block >= da {
+        da
+    } else {
+        (block / CB * CB).max(CB).min(da)
+    };
     let mut out = Array4::<f64>::zeros((groups.len(), lags, da, db));
     let mut spa = vec![Complex64::new(0.0, 0.0); GROUP * da.div_ceil(CB) * CB * nf];
     let mut spb = match b {
@@ -374,6 +414,7 @@ pub fn xcorr(a: ArrayView3<f64>, b: ArrayView3<f64>, lags: usize) -> Result<Arra
     } else {
         Some(&rb[..])
     };
+    #[allow(clippy::single_range_in_vec_init)]
     let all = vec![0..m];
     let sums = corr_sums_grouped(&ra, bopt, lags, &all, PAIR_SPECTRA_BUDGET)?;
     let mut c = sums.index_axis_move(Axis(0), 0);
@@ -586,16 +627,17 @@ mod tests {
 
     #[test]
     fn blocked_pairs_match() {
-        // Force several a-channel blocks by a large Db·nf: check block assembly on a direct sum.
-        let (m, t, da, db, lags) = (2, 30, 5, 4, 7);
+        // Force several a-channel blocks with a small budget: check block assembly on a direct
+        // sum (several pieces per run too: nfft 64, Lb 58).
+        let (m, t, da, db, lags) = (2, 130, 20, 4, 7);
         let a = rand3(m, t, da, 3);
         let b = rand3(m, t, db, 4);
         let ra: Vec<_> = a.outer_iter().collect();
         let rb: Vec<_> = b.outer_iter().collect();
-        // Budget for 2 a-channels' pair spectra → blocks of 2, 2, 1 channels.
+        // Budget for 9 a-channels' pair spectra → blocks of 8, 8, 4 channels.
         let nf = Plan::new(t, lags).nf;
-        let sums =
-            corr_sums_grouped(&ra, Some(&rb), lags, &[0..1, 1..2], 2 * db * nf * 16).unwrap();
+        let budget = 9 * nf * 2 * db * 8;
+        let sums = corr_sums_grouped(&ra, Some(&rb), lags, &[0..1, 1..2], budget).unwrap();
         for g in 0..2 {
             let one = xcorr_direct(
                 a.slice(s![g..g + 1, .., ..]),

@@ -7,6 +7,7 @@
 //!   circulant covariance's eigenvalues.
 //!
 //! Both are named "Gaussian score".
+use crate::response::is_above;
 use crate::response::linalg::spd_inverse;
 use crate::score::Score;
 use crate::systems::spectral::Spectral2d;
@@ -229,7 +230,7 @@ impl PeriodicGaussianScore {
 /// Errors on a non-positive or relatively negligible mode variance, naming the mode.
 fn check_modes(sp: &Spectral2d, c: &[f64], what: &str) -> Result<()> {
     let max = c.iter().cloned().fold(0.0, f64::max);
-    if !(max > 0.0) || !max.is_finite() {
+    if !is_above(max, 0.0) || !max.is_finite() {
         return Err(Error::invalid(format!(
             "{what}: no mode has positive finite variance (max {max}); is the data constant?"
         )));
@@ -237,7 +238,7 @@ fn check_modes(sp: &Spectral2d, c: &[f64], what: &str) -> Result<()> {
     if let Some((i, v)) = c
         .iter()
         .enumerate()
-        .find(|(_, v)| !(**v > MODE_RTOL * max) || !v.is_finite())
+        .find(|(_, v)| !is_above(**v, MODE_RTOL * max) || !v.is_finite())
     {
         return Err(Error::invalid(format!(
             "{what}: mode (kx, ky) = ({}, {}) has variance {v:.3e} (largest {max:.3e}); \
