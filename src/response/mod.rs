@@ -1,5 +1,33 @@
 //! Linear response estimators and the correlation engine.
+//!
+//! - [`xcorr`]: all-pairs time cross-correlation of vector data (FFT, real GEMMs).
+//! - [`periodic`]: translation-invariant space–time correlation on periodic grids.
+//! - [`batching`]: batches (members or time segments) and the delete-one jackknife.
+//! - [`fdt_vec`], [`fdt_periodic`]: Gaussian FDT and GFDT estimators with error bars.
+//! - [`stein`]: the Stein-identity check `−⟨x sᵀ⟩ = I` of a score.
+//! - [`metrics`]: relative L2 error between responses.
+//! - [`linalg`]: small dense solves/inverses; [`synthetic`]: processes with exact answers.
 use ndarray::{ArrayD, Axis};
+
+pub mod batching;
+pub mod fdt_periodic;
+pub mod fdt_vec;
+pub mod linalg;
+pub mod metrics;
+pub mod periodic;
+pub mod stein;
+pub mod synthetic;
+pub mod xcorr;
+
+pub use fdt_periodic::{gaussian_fdt_periodic, gfdt_periodic};
+pub use fdt_vec::{gaussian_fdt_vec, gfdt_vec};
+pub use metrics::{rel_err, RelErr};
+pub use stein::{stein_check, SteinReport};
+
+/// `x > bound`, false for NaN: parameter checks that must also reject NaN.
+pub(crate) fn is_above(x: f64, bound: f64) -> bool {
+    x > bound
+}
 
 /// A response function on one time axis.
 ///

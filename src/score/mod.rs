@@ -1,6 +1,7 @@
 //! Score functions `s(x) = ∇ log ρ(x)`. Every score works on flattened states: a batch is an
 //! `[B, D]` array whose rows are states (for an N×N grid, D = N², row-major with x = axis 0).
 pub mod exact;
+pub mod gaussian;
 
 use crate::Result;
 use ndarray::{ArrayView2, ArrayViewMut2};
