@@ -32,7 +32,12 @@ pub enum Batching {
     Members(Vec<Range<usize>>),
     /// Every member cut into `segments` pieces of `seg_len` frames; batch `m·segments + s`
     /// is segment s of member m.
-    Segments { segments: usize, seg_len: usize },
+    Segments {
+        /// Segments per member.
+        segments: usize,
+        /// Frames per segment.
+        seg_len: usize,
+    },
 }
 
 impl Batching {

@@ -41,6 +41,7 @@ pub struct Response {
     pub name: String,
     /// Lag spacing in physical time units.
     pub dt: f64,
+    /// The response, `[L, ...]` (see above).
     pub values: ArrayD<f64>,
     /// One standard error of `values` (same shape), when the estimator provides one.
     pub stderr: Option<ArrayD<f64>>,
@@ -49,6 +50,7 @@ pub struct Response {
 }
 
 impl Response {
+    /// Number of lags L.
     pub fn lags(&self) -> usize {
         self.values.shape()[0]
     }

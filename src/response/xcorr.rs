@@ -168,7 +168,12 @@ struct Dims {
 }
 
 /// Adds the cross-spectra of one group of pieces to `s` (`[nf, bi, 2Db]`, `[Re | Im]`).
-fn accumulate_group(s: &mut Array3<f64>, spa: &[Complex64], spb: &[Complex64], d: Dims) {
+fn accumulate_group(
+    s: &mut ndarray::ArrayViewMut3<f64>,
+    spa: &[Complex64],
+    spb: &[Complex64],
+    d: Dims,
+) {
     let (k, bi, db, nf) = (d.k, d.bi, d.db, d.nf);
     let (ncba, ncbb) = (d.da.div_ceil(CB), db.div_ceil(CB));
     let (xsz, zsz) = (2 * k * bi, 2 * k * 2 * db);
@@ -227,7 +232,7 @@ fn accumulate_group(s: &mut Array3<f64>, spa: &[Complex64], spb: &[Complex64], d
 /// Inverse FFTs of the accumulated pair spectra `s` (`[nf, bi, 2Db]`) into the lag sums of
 /// a-channels `i0..i0+bi`: `out` is `[L, Da, Db]`.
 fn pair_lags(
-    s: &Array3<f64>,
+    s: &ndarray::ArrayView3<f64>,
     plan: &Plan,
     i0: usize,
     out: &mut ndarray::ArrayViewMut3<f64>,
@@ -297,6 +302,8 @@ fn corr_sums_grouped(
         (block / CB * CB).max(CB).min(da)
     };
     let mut out = Array4::<f64>::zeros((groups.len(), lags, da, db));
+    // Pair spectra of one a-block, reused for every block and group.
+    let mut sbuf = vec![0.0; nf * block * 2 * db];
     let mut spa = vec![Complex64::new(0.0, 0.0); GROUP * da.div_ceil(CB) * CB * nf];
     let mut spb = match b {
         Some(_) => vec![Complex64::new(0.0, 0.0); GROUP * db.div_ceil(CB) * CB * nf],
@@ -310,7 +317,10 @@ fn corr_sums_grouped(
         let mut og = out.index_axis_mut(Axis(0), g);
         for i0 in (0..da).step_by(block) {
             let bi = block.min(da - i0);
-            let mut sblock = Array3::<f64>::zeros((nf, bi, 2 * db));
+            let used = &mut sbuf[..nf * bi * 2 * db];
+            used.fill(0.0);
+            let mut sblock = ndarray::ArrayViewMut3::from_shape((nf, bi, 2 * db), used)
+                .map_err(fft_err)?;
             for grp in pieces.chunks(GROUP) {
                 crate::interrupt::check("cross-correlation")?;
                 piece_spectra(a, grp, plan.nfft, &plan, &mut spa)?;
@@ -343,7 +353,7 @@ fn corr_sums_grouped(
                 };
                 accumulate_group(&mut sblock, &spa, spb_ref, dims);
             }
-            pair_lags(&sblock, &plan, i0, &mut og)?;
+            pair_lags(&sblock.view(), &plan, i0, &mut og)?;
         }
     }
     Ok(out)
