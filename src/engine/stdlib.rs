@@ -6,7 +6,10 @@ use rhai::{Engine, Module, Scope};
 use std::path::Path;
 
 /// `(import path, source)` of every stdlib module. Add new files here.
-pub const STDLIB: &[(&str, &str)] = &[("util", include_str!("../../stdlib/util.rhai"))];
+pub const STDLIB: &[(&str, &str)] = &[
+    ("util", include_str!("../../stdlib/util.rhai")),
+    ("figures", include_str!("../../stdlib/figures.rhai")),
+];
 
 /// Compiles one stdlib module with `engine` (so it may call every native function).
 pub fn compile_module(engine: &Engine, name: &str, src: &str) -> Result<Module, String> {

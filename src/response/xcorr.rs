@@ -319,8 +319,8 @@ fn corr_sums_grouped(
             let bi = block.min(da - i0);
             let used = &mut sbuf[..nf * bi * 2 * db];
             used.fill(0.0);
-            let mut sblock = ndarray::ArrayViewMut3::from_shape((nf, bi, 2 * db), used)
-                .map_err(fft_err)?;
+            let mut sblock =
+                ndarray::ArrayViewMut3::from_shape((nf, bi, 2 * db), used).map_err(fft_err)?;
             for grp in pieces.chunks(GROUP) {
                 crate::interrupt::check("cross-correlation")?;
                 piece_spectra(a, grp, plan.nfft, &plan, &mut spa)?;

@@ -394,7 +394,8 @@ fn bench_impulse_min() {
         let best = (0..5)
             .map(|_| {
                 let t = std::time::Instant::now();
-                p.install(|| impulse_response(&sys, starts.view(), &o)).unwrap();
+                p.install(|| impulse_response(&sys, starts.view(), &o))
+                    .unwrap();
                 t.elapsed().as_secs_f64() / 4.0
             })
             .fold(f64::INFINITY, f64::min);

@@ -199,11 +199,6 @@ pub mod plots_api {
 
     type Res<T> = Result<T, Box<EvalAltResult>>;
 
-    fn floats(d: &Dynamic, what: &str) -> Res<Vec<f64>> {
-        let a = NdArray::from_dynamic(d, what)?;
-        Ok(a.view().iter().copied().collect())
-    }
-
     /// The paper's response figure: one panel per offset ("(1,1) → (i,1)"), every response as a
     /// curve with a shaded ±1 standard-error band where it has one. Options: `offsets`
     /// ([[0,0],[1,0],[2,0],[3,0]]), `tmax` (all lags), `title`, `panel_titles`, `xlabel`
@@ -234,9 +229,8 @@ pub mod plots_api {
     #[rhai_fn(return_raw)]
     pub fn plot_lines(path: &str, fig: Map) -> Res<()> {
         let mut fig = fig;
-        let get_s = |m: &Map, k: &str| -> String {
-            m.get(k).map(|v| v.to_string()).unwrap_or_default()
-        };
+        let get_s =
+            |m: &Map, k: &str| -> String { m.get(k).map(|v| v.to_string()).unwrap_or_default() };
         let allowed = ["title", "cols", "width", "height", "panels"];
         for k in fig.keys() {
             if !allowed.contains(&k.as_str()) {
@@ -252,35 +246,55 @@ pub mod plots_api {
             .ok_or_else(|| rt("plot_lines: `panels` must be an array of panel maps"))?;
         let mut f = Figure::new(get_s(&fig, "title"));
         if let Some(c) = fig.get("cols") {
-            f = f.cols(c.as_int().map_err(|_| rt("plot_lines: cols must be an integer"))? as usize);
+            f = f.cols(
+                c.as_int()
+                    .map_err(|_| rt("plot_lines: cols must be an integer"))?
+                    as usize,
+            );
         }
-        let w = fig.get("width").and_then(|v| v.as_int().ok()).unwrap_or(1200) as u32;
-        let h = fig.get("height").and_then(|v| v.as_int().ok()).unwrap_or(900) as u32;
+        let w = fig
+            .get("width")
+            .and_then(|v| v.as_int().ok())
+            .unwrap_or(1200) as u32;
+        let h = fig
+            .get("height")
+            .and_then(|v| v.as_int().ok())
+            .unwrap_or(900) as u32;
         f = f.size(w, h);
         for (pi, p) in panels.into_iter().enumerate() {
             let pm = p
                 .try_cast::<Map>()
                 .ok_or_else(|| rt(format!("plot_lines: panel {pi} must be a map")))?;
-            let mut panel = Panel::new(get_s(&pm, "title"), get_s(&pm, "xlabel"), get_s(&pm, "ylabel"));
+            let mut panel = Panel::new(
+                get_s(&pm, "title"),
+                get_s(&pm, "xlabel"),
+                get_s(&pm, "ylabel"),
+            );
             let series = pm
                 .get("series")
                 .and_then(|s| s.clone().try_cast::<Array>())
-                .ok_or_else(|| rt(format!("plot_lines: panel {pi} needs `series`: an array of maps")))?;
+                .ok_or_else(|| {
+                    rt(format!(
+                        "plot_lines: panel {pi} needs `series`: an array of maps"
+                    ))
+                })?;
             for (si, s) in series.into_iter().enumerate() {
-                let sm = s
-                    .try_cast::<Map>()
-                    .ok_or_else(|| rt(format!("plot_lines: panel {pi} series {si} must be a map")))?;
+                let sm = s.try_cast::<Map>().ok_or_else(|| {
+                    rt(format!("plot_lines: panel {pi} series {si} must be a map"))
+                })?;
                 let what = format!("plot_lines: panel {pi} series {si}");
                 let need = |k: &str| {
-                    sm.get(k).cloned().ok_or_else(|| rt(format!("{what}: missing `{k}`")))
+                    sm.get(k)
+                        .cloned()
+                        .ok_or_else(|| rt(format!("{what}: missing `{k}`")))
                 };
                 let mut ser = Series::new(
                     get_s(&sm, "label"),
-                    floats(&need("x")?, &what)?,
-                    floats(&need("y")?, &what)?,
+                    super::floats(&need("x")?, &what)?,
+                    super::floats(&need("y")?, &what)?,
                 );
                 if let Some(e) = sm.get("err") {
-                    ser = ser.with_err(floats(e, &what)?);
+                    ser = ser.with_err(super::floats(e, &what)?);
                 }
                 if let Some(st) = sm.get("style") {
                     ser = ser.style(match st.to_string().as_str() {
@@ -344,7 +358,7 @@ pub mod plots_api {
     #[rhai_fn(return_raw)]
     pub fn plot_histogram(path: &str, values: Dynamic, opts: Map) -> Res<()> {
         let o: HistScriptOpts = parse_opts(opts, "plot_histogram")?;
-        let v = floats(&values, "plot_histogram")?;
+        let v = super::floats(&values, "plot_histogram")?;
         save_histogram(Path::new(path), &v, &o.to_plot())?;
         Ok(())
     }
@@ -360,9 +374,14 @@ pub mod plots_api {
         let o: HistScriptOpts = parse_opts(opts, "plot_histograms")?;
         let mut v = Vec::new();
         for (k, d) in sets {
-            v.push((k.to_string(), floats(&d, "plot_histograms")?));
+            v.push((k.to_string(), super::floats(&d, "plot_histograms")?));
         }
         save_histograms(Path::new(path), &v, &o.to_plot())?;
         Ok(())
     }
+}
+
+fn floats(d: &rhai::Dynamic, what: &str) -> Result<Vec<f64>, Box<rhai::EvalAltResult>> {
+    let a = crate::engine::array::NdArray::from_dynamic(d, what)?;
+    Ok(a.view().iter().copied().collect())
 }

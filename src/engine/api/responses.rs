@@ -91,18 +91,6 @@ pub mod responses_api {
 
     type Res<T> = Result<T, Box<EvalAltResult>>;
 
-    fn idx_arg(d: &Dynamic, what: &str) -> Res<Vec<usize>> {
-        let a = d
-            .read_lock::<Array>()
-            .ok_or_else(|| rt(format!("{what}: expected an index array like [1, 0]")))?;
-        a.iter()
-            .map(|x| match x.as_int() {
-                Ok(i) if i >= 0 => Ok(i as usize),
-                _ => Err(rt(format!("{what}: indices must be non-negative integers"))),
-            })
-            .collect()
-    }
-
     /// Gaussian ("quasi-Gaussian") FDT `R(t) = C(t) C(0)⁻¹` from a trajectory; on grids C is
     /// circulant and the division is per Fourier mode. Options: `lags` (51). Standard errors
     /// by delete-one jackknife over members (or time segments when there are fewer than 8).
@@ -136,7 +124,12 @@ pub mod responses_api {
     pub fn gfdt(traj: TrajHandle, score: ScoreHandle, opts: Map) -> Res<Response> {
         let o: GfdtOpts = parse_opts(opts, "gfdt")?;
         if super::super::scores::is_grid(&traj.0) {
-            Ok(gfdt_periodic(&traj.0, score.0.as_ref(), o.lags, o.normalized)?)
+            Ok(gfdt_periodic(
+                &traj.0,
+                score.0.as_ref(),
+                o.lags,
+                o.normalized,
+            )?)
         } else {
             Ok(gfdt_vec(&traj.0, score.0.as_ref(), o.lags, o.normalized)?)
         }
@@ -211,7 +204,7 @@ pub mod responses_api {
     /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn curve(r: &mut Response, at: Array) -> Res<Map> {
-        let idx = idx_arg(&Dynamic::from(at), "curve")?;
+        let idx = super::idx_arg(&Dynamic::from(at), "curve")?;
         let (v, e) = r.curve(&idx).ok_or_else(|| {
             rt(format!(
                 "curve: index {idx:?} does not fit a response with trailing shape {:?}",
@@ -460,4 +453,18 @@ pub fn write_curves(
         }
     };
     crate::io::atomic::write_bytes(path, text.as_bytes())
+}
+
+fn idx_arg(d: &rhai::Dynamic, what: &str) -> Result<Vec<usize>, Box<rhai::EvalAltResult>> {
+    use crate::engine::error::rt;
+    use rhai::Array;
+    let a = d
+        .read_lock::<Array>()
+        .ok_or_else(|| rt(format!("{what}: expected an index array like [1, 0]")))?;
+    a.iter()
+        .map(|x| match x.as_int() {
+            Ok(i) if i >= 0 => Ok(i as usize),
+            _ => Err(rt(format!("{what}: indices must be non-negative integers"))),
+        })
+        .collect()
 }

@@ -130,7 +130,9 @@ pub mod scores_api {
     #[rhai_fn(name = "stein", return_raw)]
     pub fn stein_frames(traj: TrajHandle, score: ScoreHandle, max_frames: INT) -> Res<Map> {
         if max_frames < 2 {
-            return Err(rt(format!("stein: max_frames = {max_frames}; use at least 2")));
+            return Err(rt(format!(
+                "stein: max_frames = {max_frames}; use at least 2"
+            )));
         }
         let r = stein_check(&traj.0, score.0.as_ref(), max_frames as usize)?;
         let mut m = Map::new();

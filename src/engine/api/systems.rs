@@ -72,8 +72,10 @@ pub mod systems_api {
     /// ```
     #[rhai_fn(name = "ou", return_raw)]
     pub fn ou_opts(mut opts: Map) -> Res<GridSystem> {
-        opts.entry("lambda".into()).or_insert(Dynamic::from_float(0.0));
-        opts.entry("gamma".into()).or_insert(Dynamic::from_float(0.01));
+        opts.entry("lambda".into())
+            .or_insert(Dynamic::from_float(0.0));
+        opts.entry("gamma".into())
+            .or_insert(Dynamic::from_float(0.01));
         build(parse_opts::<AcParams>(opts, "ou")?)
     }
 
@@ -108,9 +110,11 @@ pub mod systems_api {
         let o: RunOpts = parse_opts(opts, "simulate")?;
         let n = sys.0.n();
         let a = init.view();
-        let a3 = a
-            .into_dimensionality::<ndarray::Ix3>()
-            .map_err(|_| rt(format!("simulate: init must have shape [members, {n}, {n}]")))?;
+        let a3 = a.into_dimensionality::<ndarray::Ix3>().map_err(|_| {
+            rt(format!(
+                "simulate: init must have shape [members, {n}, {n}]"
+            ))
+        })?;
         if a3.shape()[1] != n || a3.shape()[2] != n || a3.shape()[0] != o.members {
             return Err(rt(format!(
                 "simulate: init has shape {:?} but members = {} on a {n}×{n} grid needs [{}, {n}, {n}]",

@@ -35,7 +35,9 @@ pub mod trajectory_api {
         let a = NdArray::from_dynamic(&data, "trajectory")?;
         let dt = crate::engine::array::num_arg(&dt, "trajectory: dt")?;
         if !(dt > 0.0 && dt.is_finite()) {
-            return Err(rt(format!("trajectory: dt = {dt} must be a positive time step")));
+            return Err(rt(format!(
+                "trajectory: dt = {dt} must be a positive time step"
+            )));
         }
         if a.ndim() < 3 {
             return Err(rt(format!(
@@ -162,11 +164,10 @@ pub mod trajectory_api {
         if k < 1 {
             return Err(rt(format!("thin: k = {k} must be ≥ 1")));
         }
-        let data = t
-            .0
-            .data
-            .slice_axis(Axis(1), ndarray::Slice::new(0, None, k as isize))
-            .to_owned();
+        let data =
+            t.0.data
+                .slice_axis(Axis(1), ndarray::Slice::new(0, None, k as isize))
+                .to_owned();
         Ok(TrajHandle(Arc::new(Trajectory {
             data,
             dt: t.0.dt * k as f64,
@@ -202,7 +203,7 @@ pub mod trajectory_api {
     /// ```
     #[rhai_fn(name = "to_string", pure)]
     pub fn to_string(t: &mut TrajHandle) -> String {
-        describe(&t.0)
+        super::describe(&t.0)
     }
 
     /// Summary line (debug form).
@@ -212,18 +213,18 @@ pub mod trajectory_api {
     /// ```
     #[rhai_fn(name = "to_debug", pure)]
     pub fn to_debug(t: &mut TrajHandle) -> String {
-        describe(&t.0)
+        super::describe(&t.0)
     }
+}
 
-    fn describe(t: &Trajectory) -> String {
-        format!(
-            "trajectory: {} members × {} frames of {:?}, dt = {} (t0 = {}) — {}",
-            t.members(),
-            t.frames(),
-            t.state_shape(),
-            t.dt,
-            t.t0,
-            t.system
-        )
-    }
+fn describe(t: &crate::trajectory::Trajectory) -> String {
+    format!(
+        "trajectory: {} members × {} frames of {:?}, dt = {} (t0 = {}) — {}",
+        t.members(),
+        t.frames(),
+        t.state_shape(),
+        t.dt,
+        t.t0,
+        t.system
+    )
 }
