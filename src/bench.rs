@@ -1,6 +1,122 @@
-//! `fdtlab bench`: speed figures, one `name: value unit` line each.
+//! `fdtlab bench`: speed figures, one `name: value unit` line each (scripts can parse them).
+//! With `--numpy` the NumPy references of `../shared/bench` (or `$FDTLAB_BENCH_DIR`) run in the
+//! same invocation and their ratios are printed, so both sides see the same machine load.
+use crate::systems::allen_cahn::{bench_member_steps, AcParams};
+use crate::systems::navier_stokes::{bench_ns_member_steps, NsParams};
+use crate::{Error, Result};
+use std::path::PathBuf;
+use std::process::Command;
 
-/// Runs the benchmarks and prints one line per figure (filled in by the numerics).
-pub fn run() -> crate::Result<()> {
+/// Best of `reps` runs of `f` (higher is better), to filter out preemption by other processes.
+fn best_of(reps: usize, mut f: impl FnMut() -> Result<f64>) -> Result<f64> {
+    let mut best = f64::MIN;
+    for _ in 0..reps {
+        best = best.max(f()?);
+    }
+    Ok(best)
+}
+
+/// Lowest of `reps` timings (lower is better).
+fn min_of(reps: usize, mut f: impl FnMut() -> Result<f64>) -> Result<f64> {
+    let mut best = f64::MAX;
+    for _ in 0..reps {
+        best = best.min(f()?);
+    }
+    Ok(best)
+}
+
+/// Runs one NumPy reference script and returns the number following `marker` in its output.
+fn numpy_figure(script: &str, args: &[&str], marker: &str) -> Result<f64> {
+    let dir = std::env::var("FDTLAB_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("../shared/bench"));
+    let path = dir.join(script);
+    let python = std::env::var("FDTLAB_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(&python)
+        .arg(&path)
+        .args(args)
+        .output()
+        .map_err(|e| Error::io(&path, format!("cannot run {python}: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::io(
+            &path,
+            format!(
+                "NumPy reference failed (is numpy installed for {python}? set FDTLAB_PYTHON): {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ),
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let after = text
+        .split(marker)
+        .nth(1)
+        .ok_or_else(|| Error::io(&path, format!("no '{marker}' in its output: {text}")))?;
+    after
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.parse::<f64>().ok())
+        .ok_or_else(|| Error::io(&path, format!("cannot parse a number after '{marker}'")))
+}
+
+/// Runs the benchmarks. `quick` uses tiny sizes (for tests); `numpy` adds the references.
+pub fn run(quick: bool, numpy: bool) -> Result<()> {
+    crate::progress::set_quiet(true);
+    let reps = if quick { 1 } else { 3 };
+    let ac = AcParams::allen_cahn();
+    let (members, steps) = if quick { (4, 20) } else { (32, 400) };
+    let mut ac_rate = [0.0; 2];
+    for (i, threads) in [1usize, 2].into_iter().enumerate() {
+        ac_rate[i] = best_of(reps, || bench_member_steps(&ac, members, steps, threads))?;
+        println!(
+            "allen_cahn_n32_threads{threads}: {:.0} member-steps/s",
+            ac_rate[i]
+        );
+    }
+    let ou = AcParams::ou();
+    let r = best_of(reps, || bench_member_steps(&ou, members, steps * 4, 2))?;
+    println!("ou_n32_threads2: {r:.0} member-steps/s");
+    let ns = NsParams::default();
+    let r = best_of(reps, || {
+        bench_ns_member_steps(&ns, members / 2, steps / 2, 2)
+    })?;
+    println!("navier_stokes_n32_threads2: {r:.0} member-steps/s");
+    let (m, t, d, l) = if quick {
+        (2, 512, 8, 32)
+    } else {
+        (16, 8192, 64, 256)
+    };
+    let xc = min_of(reps, || crate::response::xcorr::bench_xcorr(m, t, d, l, 2))?;
+    println!("xcorr_{m}x{t}x{d}x{l}: {xc:.3} s");
+    let (gm, gt) = if quick { (2, 64) } else { (16, 2000) };
+    let g = min_of(reps, || {
+        crate::response::fdt_periodic::bench_gfdt_periodic(gm, gt, 32, 51, 2)
+    })?;
+    println!("gfdt_periodic_{gm}x{gt}x32x32_lags51: {g:.3} s");
+    if numpy {
+        let np_ac = numpy_figure("ac_numpy.py", &["--threads", "2"], "lam=4000.0:")?;
+        println!("numpy_allen_cahn_n32_threads2: {np_ac:.0} member-steps/s");
+        println!(
+            "ratio_allen_cahn_threads2_vs_numpy: {:.1} x",
+            ac_rate[1] / np_ac
+        );
+        let args = [
+            "--members",
+            &m.to_string(),
+            "--t",
+            &t.to_string(),
+            "--d",
+            &d.to_string(),
+            "--lags",
+            &l.to_string(),
+        ]
+        .map(|s| s.to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let np_xc = numpy_figure("xcorr_numpy.py", &args, &format!("lags={l}:"))?;
+        println!("numpy_xcorr_{m}x{t}x{d}x{l}: {np_xc:.3} s");
+        println!("ratio_xcorr_vs_numpy: {:.1} x", np_xc / xc);
+    }
     Ok(())
 }

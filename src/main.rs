@@ -14,7 +14,9 @@ Usage:
   fdtlab [repl] [--quick] [--out DIR]      interactive session (out dir default: out/repl)
   fdtlab run FILE.rhai [--quick] [--out DIR]
                                           run a script; errors print FILE:line:col: message
-  fdtlab bench                            speed figures, one `name: value unit` line each
+  fdtlab bench [--quick] [--numpy]        speed figures, one `name: value unit` line each;
+                                          --numpy also runs the NumPy references in
+                                          ../shared/bench (or $FDTLAB_BENCH_DIR) and prints ratios
   fdtlab --help | --version
 
 Options:
@@ -35,7 +37,10 @@ enum Command {
         quick: bool,
         out: Option<PathBuf>,
     },
-    Bench,
+    Bench {
+        quick: bool,
+        numpy: bool,
+    },
     Help,
     Version,
 }
@@ -49,12 +54,14 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         return Ok(Command::Version);
     }
     let mut quick = false;
+    let mut numpy = false;
     let mut out = None;
     let mut positional = Vec::new();
     let mut i = 0;
     while i < rest.len() {
         match rest[i] {
             "--quick" => quick = true,
+            "--numpy" => numpy = true,
             "--out" => {
                 let dir = rest
                     .get(i + 1)
@@ -77,7 +84,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             out,
         }),
         ["run"] => Err("run needs a script: fdtlab run FILE.rhai".into()),
-        ["bench"] => Ok(Command::Bench),
+        ["bench"] => Ok(Command::Bench { quick, numpy }),
         [cmd, ..] => Err(format!("unknown command or extra argument '{cmd}'")),
     }
 }
@@ -150,7 +157,7 @@ fn main() -> ExitCode {
             println!("fdtlab {}", env!("CARGO_PKG_VERSION"));
             0
         }
-        Command::Bench => match fdtlab::bench::run() {
+        Command::Bench { quick, numpy } => match fdtlab::bench::run(quick, numpy) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("fdtlab bench: {e}");
@@ -195,7 +202,13 @@ mod tests {
                 out: Some("o".into())
             }
         );
-        assert_eq!(p(&["bench"]).unwrap(), Command::Bench);
+        assert_eq!(
+            p(&["bench"]).unwrap(),
+            Command::Bench {
+                quick: false,
+                numpy: false
+            }
+        );
         assert_eq!(p(&["--version"]).unwrap(), Command::Version);
         assert!(p(&["run"]).is_err());
         assert!(p(&["--frob"]).is_err());

@@ -82,16 +82,16 @@ pub mod scores_api {
     ///
     /// ```rhai
     /// let s = exact_score(ou(#{ n: 8 }));
-    /// assert_eq(s.eval(zeros([8, 8])).shape, [8, 8]);
-    /// assert_eq(s.eval(zeros([3, 8, 8])).shape, [3, 8, 8]);
+    /// assert_eq(s.evaluate(zeros([8, 8])).shape, [8, 8]);
+    /// assert_eq(s.evaluate(zeros([3, 8, 8])).shape, [3, 8, 8]);
     /// ```
     #[rhai_fn(return_raw, pure)]
-    pub fn eval(s: &mut ScoreHandle, x: NdArray) -> Res<NdArray> {
+    pub fn evaluate(s: &mut ScoreHandle, x: NdArray) -> Res<NdArray> {
         let d = s.0.dim();
         let size = x.size();
         if d == 0 || size % d != 0 || size == 0 {
             return Err(rt(format!(
-                "eval: input of shape {:?} does not hold whole states of dimension {d}",
+                "evaluate: input of shape {:?} does not hold whole states of dimension {d}",
                 x.shape()
             )));
         }
@@ -110,10 +110,10 @@ pub mod scores_api {
     /// `offdiag_se`; vectors → `matrix` (ndarray), `max_dev` (max |M − I|). `text` is a summary.
     ///
     /// ```rhai
-    /// let sys = ou(#{ n: 8 });
-    /// let tr = sys.simulate(#{ members: 2, spinup: 5.0, duration: 20.0 });
+    /// let sys = ou(#{ n: 8, gamma: 0.5 });
+    /// let tr = sys.simulate(#{ members: 4, spinup: 20.0, duration: 40.0 });
     /// let st = stein(tr, exact_score(sys));
-    /// assert(st.diag > 0.5 && st.diag < 1.5);
+    /// assert(st.diag > 0.8 && st.diag < 1.2);
     /// ```
     #[rhai_fn(return_raw)]
     pub fn stein(traj: TrajHandle, score: ScoreHandle) -> Res<Map> {
