@@ -1,0 +1,95 @@
+//! Training-speed benchmarks (samples per second of DSM training steps), comparable with
+//! `bench/dsm_torch.py`. Set mimalloc as the global allocator in the binary for
+//! representative numbers (glibc malloc is markedly slower for candle's many small tensors).
+use super::data::{Batch, NoiseDraw};
+use super::opts::{Arch, LossWeight, TrainOpts};
+use super::train::Trainer;
+use super::{LearnedModel, ModelMeta, NetConfig};
+use crate::rng::stream_rng;
+use crate::{Error, Result};
+use std::time::Instant;
+
+/// Times `steps` training steps after `warm` warm-up steps on Gaussian data with `threads`
+/// rayon threads; returns samples per second.
+fn bench(opts: TrainOpts, state: &[usize], threads: usize, warm: usize, steps: usize) -> Result<f64> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| Error::invalid(format!("thread pool: {e}")))?;
+    pool.install(|| {
+        opts.validate(state)?;
+        let cfg = NetConfig::from_opts(&opts, state);
+        let d = cfg.dim();
+        let meta = ModelMeta {
+            net: cfg,
+            sigma_min: 0.01,
+            sigma_max: 10.0,
+            mean: 0.0,
+            scale: 1.0,
+            seed: 0,
+            step: 0,
+            history: vec![],
+            best_epoch: None,
+            best_val: None,
+            interrupted: false,
+            opts: opts.clone(),
+        };
+        let model_cfg = meta.net.clone();
+        let mut model = LearnedModel::init(meta, &super::device())?;
+        let n = 4 * opts.batch;
+        let mut y = vec![0f32; n * d];
+        let mut rng = stream_rng(1, 0);
+        super::data::fill_normal(&mut rng, &mut y);
+        let prep = super::data::Prepared {
+            d,
+            train: y,
+            val: vec![],
+        };
+        let mut tr = Trainer::new(&mut model, &prep, &opts)?;
+        let rows: Vec<usize> = (0..opts.batch).collect();
+        let mut t0 = Instant::now();
+        for s in 0..warm + steps {
+            if s == warm {
+                t0 = Instant::now();
+            }
+            let nd = NoiseDraw {
+                sigma_min: 0.01,
+                sigma_max: 10.0,
+                cfg: &model_cfg,
+                antithetic: opts.antithetic,
+                unit_weight: false,
+            };
+            let b = Batch::draw(&prep.train, d, &rows, &mut rng, &nd);
+            tr.step(&b, 0)?;
+        }
+        Ok((steps * opts.batch) as f64 / t0.elapsed().as_secs_f64())
+    })
+}
+
+/// DSM training throughput (samples/s) of the MLP 64→256→256→256→64 with log σ input, batch
+/// 1024 — the model of `bench/dsm_torch.py`.
+pub fn bench_dsm_mlp(threads: usize) -> Result<f64> {
+    let opts = TrainOpts {
+        arch: Arch::Mlp,
+        hidden: 256,
+        layers: 3,
+        batch: 1024,
+        antithetic: false,
+        loss_weight: LossWeight::Sigma2,
+        ..TrainOpts::default()
+    };
+    bench(opts, &[64], threads, 5, 40)
+}
+
+/// DSM training throughput (samples/s) of the default periodic conv net on 32×32 fields,
+/// batch 128.
+pub fn bench_dsm_conv(threads: usize) -> Result<f64> {
+    let opts = TrainOpts {
+        arch: Arch::Conv,
+        batch: 128,
+        antithetic: false,
+        loss_weight: LossWeight::Sigma2,
+        ..TrainOpts::default()
+    };
+    bench(opts, &[32, 32], threads, 2, 10)
+}

@@ -1,0 +1,213 @@
+//! Learned scores by denoising score matching (DSM), SPEC §5.
+//!
+//! * [`train`] fits a network `s_θ(x, σ)` to data `[S, ...state]` (vectors `[S, D]` or periodic
+//!   grids `[S, N, N]`) with the variance-exploding schedule `σ(t) = σ_min (σ_max/σ_min)^t`,
+//!   `t ~ U(1e-5, 1)`, and the σ²-weighted loss `E‖σ s_θ(x + σz, σ) + z‖²`.
+//! * The data are standardised inside: `y = (x − mean) / scale` with scalar mean and scale (the
+//!   data standard deviation), σ is in these units, and scores come back in physical units
+//!   (`s_x = s_y / scale`).
+//! * Network preconditioning: the input is `c_in(σ)·y` with `c_in = 1/√(1+σ²)` (the standardised
+//!   noisy data have variance ≈ 1+σ²), the noise level enters as `c_noise = ln σ / 4`, and the
+//!   network output `F` is divided by σ: `s_θ = F/σ`, so the loss is `E‖F + z‖²`.
+//! * [`LearnedModel`] holds weights, EMA weights, the best EMA weights by validation loss (used
+//!   for scoring), Adam state and the training history; [`LearnedModel::save`] /
+//!   [`LearnedModel::load`] use one directory (`weights.safetensors` + `model.json`).
+//! * [`LearnedScore`] implements [`crate::score::Score`] at σ_min with the best EMA weights.
+//! * [`diagnostics`]: annealed Langevin sampling from the learned score, radial spectra.
+//!
+//! All randomness (initial weights, batches, noise levels, noise) comes from
+//! [`crate::rng::stream_rng`]: a seed fixes the result (candle's own RNG cannot be seeded).
+pub mod bench;
+mod data;
+pub mod diagnostics;
+pub mod net;
+mod opt;
+pub mod opts;
+mod persist;
+mod score;
+mod train;
+
+pub use net::NetConfig;
+pub use opts::{Arch, LossWeight, Output, Split, TrainOpts};
+pub use score::LearnedScore;
+pub use train::train;
+
+use candle_core::{DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// Statistics of one training epoch (a partial epoch if training was interrupted in it).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EpochStats {
+    /// Global epoch index (continues across resumed runs).
+    pub epoch: usize,
+    /// Mean training loss per state component over the epoch's batches: the weighted DSM
+    /// loss `‖a F + t‖²` (see [`LossWeight`]) minus its θ-independent part `‖t‖²`, so it stays
+    /// O(1) for any weighting. Lower is better; the optimum is negative, not 0.
+    pub train_loss: f64,
+    /// Validation loss per component (same definition) of the EMA weights on a fixed noise
+    /// draw with antithetic pairs (None when there is no validation set).
+    pub val_loss: Option<f64>,
+    /// Training throughput.
+    pub samples_per_sec: f64,
+    /// Optimiser steps taken in this epoch.
+    pub steps: u64,
+    /// True if Ctrl-C stopped this epoch early.
+    pub partial: bool,
+}
+
+/// Everything about a model except its tensors (serialised into `model.json`).
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ModelMeta {
+    /// Architecture and sizes.
+    pub net: NetConfig,
+    /// Smallest noise level (standardised units); the score is the network at σ_min.
+    pub sigma_min: f64,
+    /// Largest noise level (standardised units).
+    pub sigma_max: f64,
+    /// Data mean (scalar) removed before training, physical units.
+    pub mean: f64,
+    /// Data scale (standard deviation) dividing the data, physical units.
+    pub scale: f64,
+    /// Seed of the (last) training run.
+    pub seed: u64,
+    /// Optimiser steps taken so far (drives warm-up and Adam's bias correction on resume).
+    pub step: u64,
+    /// Per-epoch training history.
+    pub history: Vec<EpochStats>,
+    /// Epoch whose EMA weights are the `best` weights, and its validation loss.
+    pub best_epoch: Option<usize>,
+    /// Validation loss of the best weights.
+    pub best_val: Option<f64>,
+    /// True if the last training run was stopped by Ctrl-C.
+    pub interrupted: bool,
+    /// Options of the last training run.
+    pub opts: TrainOpts,
+}
+
+/// The tensors of a model, all in the order of [`NetConfig::specs`].
+#[derive(Clone, Debug)]
+pub(crate) struct Weights {
+    /// Current (raw) weights.
+    pub params: Vec<Tensor>,
+    /// Exponential moving average of the weights.
+    pub ema: Vec<Tensor>,
+    /// EMA weights at the epoch with the lowest validation loss; used for scoring.
+    pub best: Vec<Tensor>,
+    /// Adam first moments.
+    pub adam_m: Vec<Tensor>,
+    /// Adam second moments.
+    pub adam_v: Vec<Tensor>,
+}
+
+/// A trained (or partly trained) DSM score model.
+#[derive(Clone, Debug)]
+pub struct LearnedModel {
+    pub(crate) meta: ModelMeta,
+    pub(crate) w: Weights,
+    pub(crate) device: Device,
+}
+
+/// The device training and evaluation run on: the first CUDA GPU when fdtlab was built with
+/// the `cuda` feature and one is present, else the CPU.
+pub fn device() -> Device {
+    #[cfg(feature = "cuda")]
+    {
+        if let Ok(d) = Device::new_cuda(0) {
+            return d;
+        }
+    }
+    Device::Cpu
+}
+
+/// Converts a candle error into the crate error, naming the operation.
+pub(crate) fn cerr(what: &str) -> impl Fn(candle_core::Error) -> crate::Error + '_ {
+    move |e| crate::Error::invalid(format!("{what}: tensor operation failed: {e}"))
+}
+
+impl LearnedModel {
+    /// Metadata: architecture, schedule, scaling, history.
+    pub fn meta(&self) -> &ModelMeta {
+        &self.meta
+    }
+    /// Per-epoch training history.
+    pub fn history(&self) -> &[EpochStats] {
+        &self.meta.history
+    }
+    /// True if the training run that produced this model was stopped by Ctrl-C (the model
+    /// then holds the best EMA weights seen so far).
+    pub fn interrupted(&self) -> bool {
+        self.meta.interrupted
+    }
+    /// Shape of one state (`[D]` or `[N, N]`).
+    pub fn state_shape(&self) -> &[usize] {
+        &self.meta.net.state_shape
+    }
+    /// Number of scalars in one state.
+    pub fn dim(&self) -> usize {
+        self.meta.net.dim()
+    }
+    /// Number of trainable scalars.
+    pub fn n_params(&self) -> usize {
+        self.w.params.iter().map(|t| t.elem_count()).sum()
+    }
+    /// The score at σ_min with the best EMA weights, in physical units.
+    pub fn score(&self) -> LearnedScore {
+        LearnedScore::new(self)
+    }
+    /// The current raw weights flattened (for reproducibility checks).
+    pub fn flat_params(&self) -> crate::Result<Vec<f32>> {
+        flat(&self.w.params)
+    }
+    /// The scoring (best EMA) weights flattened.
+    pub fn flat_best(&self) -> crate::Result<Vec<f32>> {
+        flat(&self.w.best)
+    }
+
+    /// A fresh model with weights drawn from `stream_rng(seed, 0)`.
+    pub(crate) fn init(meta: ModelMeta, device: &Device) -> crate::Result<Self> {
+        use rand::RngExt;
+        let mut rng = crate::rng::stream_rng(meta.seed, 0);
+        let specs = meta.net.specs();
+        let mut params = Vec::with_capacity(specs.len());
+        for s in &specs {
+            let n: usize = s.shape.iter().product();
+            let net::Init::Uniform(b) = s.init;
+            let v: Vec<f32> = (0..n)
+                .map(|_| (b * (2.0 * rng.random::<f64>() - 1.0)) as f32)
+                .collect();
+            params.push(Tensor::from_vec(v, s.shape.as_slice(), device).map_err(cerr("init"))?);
+        }
+        let zeros = |ps: &[Tensor]| -> crate::Result<Vec<Tensor>> {
+            ps.iter()
+                .map(|p| p.zeros_like().map_err(cerr("init")))
+                .collect()
+        };
+        let w = Weights {
+            ema: params.clone(),
+            best: params.clone(),
+            adam_m: zeros(&params)?,
+            adam_v: zeros(&params)?,
+            params,
+        };
+        Ok(LearnedModel {
+            meta,
+            w,
+            device: device.clone(),
+        })
+    }
+}
+
+fn flat(ts: &[Tensor]) -> crate::Result<Vec<f32>> {
+    let mut out = Vec::new();
+    for t in ts {
+        let v = t
+            .flatten_all()
+            .and_then(|t| t.to_dtype(DType::F32))
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(cerr("reading weights"))?;
+        out.extend_from_slice(&v);
+    }
+    Ok(out)
+}

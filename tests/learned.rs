@@ -1,0 +1,408 @@
+//! Learned (DSM) scores: accuracy against exact scores, persistence, failure modes,
+//! reproducibility. Run in release: `cargo test --release --test learned`.
+use fdtlab::rng::stream_rng;
+use fdtlab::score::learned::{self, Arch, LearnedModel, TrainOpts};
+use fdtlab::score::Score;
+use fdtlab::Error;
+use ndarray::{Array2, ArrayD, Axis, IxDyn};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+fn quiet() {
+    fdtlab::progress::set_quiet(true);
+}
+
+fn normal(rng: &mut fdtlab::rng::Rng) -> f64 {
+    rng.sample(StandardNormal)
+}
+
+/// Relative L2 error `‖ŝ − s‖ / ‖s‖` of `score` over the rows of `x` against `exact`.
+fn rel_err(score: &dyn Score, x: &Array2<f64>, exact: impl Fn(&[f64]) -> Vec<f64>) -> f64 {
+    let mut out = Array2::zeros(x.dim());
+    score.eval_batch(x.view(), out.view_mut()).unwrap();
+    let (mut num, mut den) = (0.0, 0.0);
+    for (row, o) in x.rows().into_iter().zip(out.rows()) {
+        let s = exact(row.as_slice().unwrap());
+        for (a, b) in o.iter().zip(&s) {
+            num += (a - b).powi(2);
+            den += b * b;
+        }
+    }
+    (num / den).sqrt()
+}
+
+fn mlp_opts(epochs: usize) -> TrainOpts {
+    TrainOpts {
+        arch: Arch::Mlp,
+        hidden: 64,
+        layers: 2,
+        epochs,
+        batch: 128,
+        lr: 2e-3,
+        warmup: 100,
+        ema: 0.99,
+        ..TrainOpts::default()
+    }
+}
+
+// Tolerances of the accuracy tests. The learned score is fitted to n ≈ 3000–4000 samples, so
+// even a perfect fit of the *family* carries the sampling error of the data: for a Gaussian the
+// fitted precision has relative standard error √(2/n) ≈ 2.5 %, and the score error it induces
+// is of that order. On top comes the network's approximation and optimisation error after
+// ~1000 Adam steps. 10 % (Gaussians) and 15 % (double well, non-linear score with a steep
+// x³ growth in the tails of the evaluation region) leave room for these and still fail for
+// any systematic error (a wrong scale conversion, a missing 1/σ, a sign, a wrong σ_min: each
+// gives errors of 50–100 % or more). Evaluation points are fresh exact samples (held out) in
+// the bulk: |x − μ| < 2σ (Mahalanobis distance < 2 in 2-D), the central 95 % for the double well.
+
+#[test]
+fn gaussian_1d_score_is_recovered() {
+    quiet();
+    let (mu, sd) = (2.0, 0.5);
+    let mut rng = stream_rng(11, 0);
+    let data = ArrayD::from_shape_fn(IxDyn(&[4000, 1]), |_| mu + sd * normal(&mut rng));
+    let model = learned::train(data.view(), &mlp_opts(40), None).unwrap();
+    let mut rng = stream_rng(12, 0);
+    let pts: Vec<f64> = (0..4000)
+        .map(|_| mu + sd * normal(&mut rng))
+        .filter(|x| (x - mu).abs() < 2.0 * sd)
+        .collect();
+    let x = Array2::from_shape_vec((pts.len(), 1), pts).unwrap();
+    let e = rel_err(&model.score(), &x, |x| vec![-(x[0] - mu) / (sd * sd)]);
+    eprintln!("1-D Gaussian: relative L2 error {e:.4}");
+    assert!(e < 0.10, "relative error {e}");
+    // The history is recorded per epoch with finite losses.
+    assert_eq!(model.history().len(), 40);
+    assert!(model.history().iter().all(|h| h.train_loss.is_finite()));
+}
+
+#[test]
+fn correlated_gaussian_2d_score_is_recovered() {
+    quiet();
+    // C = [[1, 0.6], [0.6, 0.5]], mean (1, -1); x = μ + L ξ with L the Cholesky factor.
+    let (c11, c12, c22) = (1.0, 0.6, 0.5);
+    let l11 = c11f(c11);
+    let l21 = c12 / l11;
+    let l22 = (c22 - l21 * l21).sqrt();
+    let mu = [1.0, -1.0];
+    let det = c11 * c22 - c12 * c12;
+    let p = [[c22 / det, -c12 / det], [-c12 / det, c11 / det]];
+    let draw = |rng: &mut fdtlab::rng::Rng| {
+        let (a, b) = (normal(rng), normal(rng));
+        [mu[0] + l11 * a, mu[1] + l21 * a + l22 * b]
+    };
+    let mut rng = stream_rng(21, 0);
+    let mut data = ArrayD::zeros(IxDyn(&[4000, 2]));
+    for mut r in data.axis_iter_mut(Axis(0)) {
+        let v = draw(&mut rng);
+        r[0] = v[0];
+        r[1] = v[1];
+    }
+    let model = learned::train(data.view(), &mlp_opts(40), None).unwrap();
+    let mut rng = stream_rng(22, 0);
+    let mut pts = vec![];
+    for _ in 0..4000 {
+        let v = draw(&mut rng);
+        let (dx, dy) = (v[0] - mu[0], v[1] - mu[1]);
+        let m2 = dx * (p[0][0] * dx + p[0][1] * dy) + dy * (p[1][0] * dx + p[1][1] * dy);
+        if m2 < 4.0 {
+            pts.extend_from_slice(&v);
+        }
+    }
+    let x = Array2::from_shape_vec((pts.len() / 2, 2), pts).unwrap();
+    let e = rel_err(&model.score(), &x, |x| {
+        let (dx, dy) = (x[0] - mu[0], x[1] - mu[1]);
+        vec![-(p[0][0] * dx + p[0][1] * dy), -(p[1][0] * dx + p[1][1] * dy)]
+    });
+    eprintln!("2-D correlated Gaussian: relative L2 error {e:.4}");
+    assert!(e < 0.10, "relative error {e}");
+}
+
+fn c11f(c: f64) -> f64 {
+    c.sqrt()
+}
+
+#[test]
+fn double_well_score_is_recovered() {
+    quiet();
+    // ρ ∝ exp(−V), V = 2 (x² − 1)², s = −8x(x² − 1); exact samples by rejection from
+    // U(−2.5, 2.5) with acceptance exp(−V) (V ≥ 0; the mass beyond |x| = 2.5 is < e^{-50}).
+    let v = |x: f64| 2.0 * (x * x - 1.0).powi(2);
+    let draw = |rng: &mut fdtlab::rng::Rng| loop {
+        let x = -2.5 + 5.0 * rng.random::<f64>();
+        if rng.random::<f64>() < (-v(x)).exp() {
+            return x;
+        }
+    };
+    let mut rng = stream_rng(31, 0);
+    let data = ArrayD::from_shape_fn(IxDyn(&[4000, 1]), |_| draw(&mut rng));
+    let model = learned::train(data.view(), &mlp_opts(60), None).unwrap();
+    let mut rng = stream_rng(32, 0);
+    let mut pts: Vec<f64> = (0..4000).map(|_| draw(&mut rng)).collect();
+    pts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let bulk = pts[100..3900].to_vec(); // central 95 %
+    let x = Array2::from_shape_vec((bulk.len(), 1), bulk).unwrap();
+    let e = rel_err(&model.score(), &x, |x| vec![-8.0 * x[0] * (x[0] * x[0] - 1.0)]);
+    eprintln!("double well: relative L2 error {e:.4}");
+    assert!(e < 0.15, "relative error {e}");
+}
+
+/// Exact samples of a periodic Gaussian field on an n×n grid with precision P = 1 − bΔ
+/// (5-point Laplacian): θ = h ⊛ ξ with ĥ = P̂^{-1/2}. Returns the fields and the exact score
+/// `s(θ) = −Pθ = −(1 + 4b) θ + b Σ_neighbours θ`.
+struct GaussField {
+    n: usize,
+    b: f64,
+    h: Vec<f64>,
+}
+
+impl GaussField {
+    fn new(n: usize, b: f64) -> Self {
+        let tau = std::f64::consts::TAU;
+        let mut h = vec![0.0; n * n];
+        for x in 0..n {
+            for y in 0..n {
+                let mut s = 0.0;
+                for i in 0..n {
+                    for j in 0..n {
+                        let (ki, kj) = (tau * i as f64 / n as f64, tau * j as f64 / n as f64);
+                        let p = 1.0 + b * (4.0 - 2.0 * ki.cos() - 2.0 * kj.cos());
+                        s += (ki * x as f64 + kj * y as f64).cos() / p.sqrt();
+                    }
+                }
+                h[x * n + y] = s / (n * n) as f64;
+            }
+        }
+        GaussField { n, b, h }
+    }
+    fn draw(&self, rng: &mut fdtlab::rng::Rng) -> Vec<f64> {
+        let n = self.n;
+        let xi: Vec<f64> = (0..n * n).map(|_| normal(rng)).collect();
+        let mut th = vec![0.0; n * n];
+        for x in 0..n {
+            for y in 0..n {
+                let mut s = 0.0;
+                for u in 0..n {
+                    for v in 0..n {
+                        s += self.h[((x + n - u) % n) * n + (y + n - v) % n] * xi[u * n + v];
+                    }
+                }
+                th[x * n + y] = s;
+            }
+        }
+        th
+    }
+    fn score(&self, th: &[f64]) -> Vec<f64> {
+        let n = self.n;
+        let at = |x: usize, y: usize| th[(x % n) * n + y % n];
+        let mut s = vec![0.0; n * n];
+        for x in 0..n {
+            for y in 0..n {
+                let nb = at(x + 1, y) + at(x + n - 1, y) + at(x, y + 1) + at(x, y + n - 1);
+                s[x * n + y] = -(1.0 + 4.0 * self.b) * at(x, y) + self.b * nb;
+            }
+        }
+        s
+    }
+}
+
+#[test]
+fn conv_net_learns_circulant_gaussian_score() {
+    quiet();
+    let n = 8;
+    let g = GaussField::new(n, 1.0);
+    let mut rng = stream_rng(41, 0);
+    let s = 1500;
+    let mut v = Vec::with_capacity(s * n * n);
+    for _ in 0..s {
+        v.extend(g.draw(&mut rng));
+    }
+    let data = ArrayD::from_shape_vec(IxDyn(&[s, n, n]), v).unwrap();
+    let opts = TrainOpts {
+        arch: Arch::Conv,
+        channels: 16,
+        layers: 3,
+        kernel: 3,
+        emb: 16,
+        epochs: 30,
+        batch: 64,
+        lr: 2e-3,
+        warmup: 100,
+        ema: 0.99,
+        ..TrainOpts::default()
+    };
+    let model = learned::train(data.view(), &opts, None).unwrap();
+    let mut rng = stream_rng(42, 0);
+    let mut pts = Vec::new();
+    for _ in 0..500 {
+        pts.extend(g.draw(&mut rng));
+    }
+    let x = Array2::from_shape_vec((500, n * n), pts).unwrap();
+    let e = rel_err(&model.score(), &x, |t| g.score(t));
+    eprintln!("periodic Gaussian field (conv): relative L2 error {e:.4}");
+    assert!(e < 0.10, "relative error {e}");
+}
+
+fn tiny_data(seed: u64) -> ArrayD<f64> {
+    let mut rng = stream_rng(seed, 0);
+    ArrayD::from_shape_fn(IxDyn(&[600, 2]), |_| normal(&mut rng))
+}
+
+fn tiny_opts(epochs: usize) -> TrainOpts {
+    TrainOpts {
+        hidden: 16,
+        layers: 2,
+        epochs,
+        batch: 64,
+        lr: 1e-3,
+        warmup: 10,
+        ..TrainOpts::default()
+    }
+}
+
+fn tmp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("fdtlab-learned-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn scores(m: &LearnedModel, x: &Array2<f64>) -> Array2<f64> {
+    let mut out = Array2::zeros(x.dim());
+    m.score().eval_batch(x.view(), out.view_mut()).unwrap();
+    out
+}
+
+#[test]
+fn save_load_round_trip_is_bit_identical() {
+    quiet();
+    let data = tiny_data(1);
+    let m = learned::train(data.view(), &tiny_opts(2), None).unwrap();
+    let dir = tmp_dir("roundtrip");
+    m.save(&dir).unwrap();
+    let l = LearnedModel::load(&dir).unwrap();
+    assert_eq!(m.flat_params().unwrap(), l.flat_params().unwrap());
+    assert_eq!(m.flat_best().unwrap(), l.flat_best().unwrap());
+    assert_eq!(m.history(), l.history());
+    let x = tiny_data(2).into_shape_with_order((600, 2)).unwrap();
+    let (a, b) = (scores(&m, &x), scores(&l, &x));
+    assert!(a.iter().zip(b.iter()).all(|(u, v)| u.to_bits() == v.to_bits()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn resume_equals_uninterrupted_training() {
+    quiet();
+    let data = tiny_data(3);
+    let full = learned::train(data.view(), &tiny_opts(4), None).unwrap();
+    let half = learned::train(data.view(), &tiny_opts(2), None).unwrap();
+    let dir = tmp_dir("resume");
+    half.save(&dir).unwrap();
+    let loaded = LearnedModel::load(&dir).unwrap();
+    let resumed = learned::train(data.view(), &tiny_opts(2), Some(loaded)).unwrap();
+    assert_eq!(full.flat_params().unwrap(), resumed.flat_params().unwrap());
+    assert_eq!(full.flat_best().unwrap(), resumed.flat_best().unwrap());
+    assert_eq!(full.meta().step, resumed.meta().step);
+    let losses = |m: &LearnedModel| -> Vec<(f64, Option<f64>)> {
+        m.history().iter().map(|h| (h.train_loss, h.val_loss)).collect()
+    };
+    assert_eq!(losses(&full), losses(&resumed));
+    // A different architecture cannot resume this model.
+    let other = TrainOpts {
+        hidden: 32,
+        ..tiny_opts(1)
+    };
+    let err = learned::train(data.view(), &other, Some(resumed)).unwrap_err();
+    assert!(err.to_string().contains("cannot resume"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn corrupt_or_mismatched_checkpoints_are_refused() {
+    quiet();
+    let m = learned::train(tiny_data(4).view(), &tiny_opts(1), None).unwrap();
+    let dir = tmp_dir("corrupt");
+    m.save(&dir).unwrap();
+    let w = dir.join("weights.safetensors");
+    let j = dir.join("model.json");
+    let good_w = std::fs::read(&w).unwrap();
+    let good_j = std::fs::read_to_string(&j).unwrap();
+
+    // One flipped byte in the tensor data.
+    let mut bad = good_w.clone();
+    let k = bad.len() - 7;
+    bad[k] ^= 0x40;
+    std::fs::write(&w, &bad).unwrap();
+    let e = LearnedModel::load(&dir).unwrap_err().to_string();
+    assert!(e.contains("weights.safetensors") && e.contains("checksum"), "{e}");
+
+    // Truncated weights.
+    std::fs::write(&w, &good_w[..good_w.len() / 2]).unwrap();
+    let e = LearnedModel::load(&dir).unwrap_err().to_string();
+    assert!(e.contains("weights.safetensors") && e.contains("bytes"), "{e}");
+    std::fs::write(&w, &good_w).unwrap();
+
+    // Metadata claiming another architecture.
+    std::fs::write(&j, good_j.replace("\"hidden\": 16", "\"hidden\": 17")).unwrap();
+    let e = LearnedModel::load(&dir).unwrap_err().to_string();
+    assert!(e.contains("model.json") && e.contains("tensor list"), "{e}");
+
+    // Garbage metadata, missing files.
+    std::fs::write(&j, "{ not json").unwrap();
+    assert!(LearnedModel::load(&dir).is_err());
+    std::fs::write(&j, &good_j).unwrap();
+    assert!(LearnedModel::load(&dir).is_ok());
+    std::fs::remove_file(&w).unwrap();
+    let e = LearnedModel::load(&dir).unwrap_err().to_string();
+    assert!(e.contains("weights.safetensors"), "{e}");
+    assert!(LearnedModel::load(dir.join("nowhere")).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_data_and_absurd_learning_rate_are_errors() {
+    quiet();
+    let mut data = tiny_data(5);
+    data[[17, 1]] = f64::NAN;
+    match learned::train(data.view(), &tiny_opts(1), None) {
+        Err(Error::Invalid(m)) => assert!(m.contains("sample 17"), "{m}"),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let opts = TrainOpts {
+        lr: 1e6,
+        warmup: 0,
+        clip: 0.0,
+        ..tiny_opts(5)
+    };
+    match learned::train(tiny_data(5).view(), &opts, None) {
+        Err(Error::BlowUp(m)) => assert!(m.contains("learning rate"), "{m}"),
+        other => panic!("expected BlowUp, got {other:?}"),
+    }
+    // Option errors name the option.
+    let bad = TrainOpts {
+        arch: Arch::Conv,
+        ..tiny_opts(1)
+    };
+    let e = learned::train(tiny_data(5).view(), &bad, None).unwrap_err().to_string();
+    assert!(e.contains("conv") && e.contains("[2]"), "{e}");
+    let e: Result<TrainOpts, _> = serde_json::from_str(r#"{"epochz": 3}"#);
+    assert!(e.is_err());
+}
+
+#[test]
+fn same_seed_same_weights() {
+    quiet();
+    let data = tiny_data(6);
+    let a = learned::train(data.view(), &tiny_opts(2), None).unwrap();
+    let b = learned::train(data.view(), &tiny_opts(2), None).unwrap();
+    assert_eq!(a.flat_params().unwrap(), b.flat_params().unwrap());
+    let c = learned::train(
+        data.view(),
+        &TrainOpts {
+            seed: 1,
+            ..tiny_opts(2)
+        },
+        None,
+    )
+    .unwrap();
+    assert_ne!(a.flat_params().unwrap(), c.flat_params().unwrap());
+}
