@@ -45,15 +45,19 @@ fn mlp_opts(epochs: usize) -> TrainOpts {
     }
 }
 
-// Tolerances of the accuracy tests. The learned score is fitted to n ≈ 3000–4000 samples, so
-// even a perfect fit of the *family* carries the sampling error of the data: for a Gaussian the
-// fitted precision has relative standard error √(2/n) ≈ 2.5 %, and the score error it induces
-// is of that order. On top comes the network's approximation and optimisation error after
-// ~1000 Adam steps. 10 % (Gaussians) and 15 % (double well, non-linear score with a steep
-// x³ growth in the tails of the evaluation region) leave room for these and still fail for
-// any systematic error (a wrong scale conversion, a missing 1/σ, a sign, a wrong σ_min: each
-// gives errors of 50–100 % or more). Evaluation points are fresh exact samples (held out) in
-// the bulk: |x − μ| < 2σ (Mahalanobis distance < 2 in 2-D), the central 95 % for the double well.
+// Tolerances of the accuracy tests (relative L2 error of the score at held-out exact samples
+// in the bulk: |x − μ| < 2σ, Mahalanobis distance < 2 in 2-D, the central 95 % for the double
+// well).
+// * Data: even a perfect fit carries the sampling error of the data; for a Gaussian the
+//   fitted precision has relative standard error √(2/n) (≈ 1.6 % for n = 8000 training
+//   samples), and the score error it induces is of that order.
+// * Optimisation: the rest is network approximation and the randomness of training. Measured
+//   over training seeds 0–4 with these settings: 1-D Gaussian 1.4–4 % (seed 0), 2-D Gaussian 3.7–6.5 %,
+//   double well 6–12 % (its error sits in the steep tails, |s| up to 15, where the density
+//   is a few % of its peak).
+// * 10 % (Gaussians) and 15 % (double well) sit above that spread and far below what any
+//   systematic error produces (a wrong scale conversion, a missing c_out, a sign, a wrong σ:
+//   50–600 %, e.g. 600 % for the 1/σ output scaling evaluated at σ_min).
 
 #[test]
 fn gaussian_1d_score_is_recovered() {
@@ -81,7 +85,7 @@ fn correlated_gaussian_2d_score_is_recovered() {
     quiet();
     // C = [[1, 0.6], [0.6, 0.5]], mean (1, -1); x = μ + L ξ with L the Cholesky factor.
     let (c11, c12, c22) = (1.0, 0.6, 0.5);
-    let l11 = c11f(c11);
+    let l11 = f64::sqrt(c11);
     let l21 = c12 / l11;
     let l22 = (c22 - l21 * l21).sqrt();
     let mu = [1.0, -1.0];
@@ -92,7 +96,7 @@ fn correlated_gaussian_2d_score_is_recovered() {
         [mu[0] + l11 * a, mu[1] + l21 * a + l22 * b]
     };
     let mut rng = stream_rng(21, 0);
-    let mut data = ArrayD::zeros(IxDyn(&[4000, 2]));
+    let mut data = ArrayD::zeros(IxDyn(&[10000, 2]));
     for mut r in data.axis_iter_mut(Axis(0)) {
         let v = draw(&mut rng);
         r[0] = v[0];
@@ -112,14 +116,13 @@ fn correlated_gaussian_2d_score_is_recovered() {
     let x = Array2::from_shape_vec((pts.len() / 2, 2), pts).unwrap();
     let e = rel_err(&model.score(), &x, |x| {
         let (dx, dy) = (x[0] - mu[0], x[1] - mu[1]);
-        vec![-(p[0][0] * dx + p[0][1] * dy), -(p[1][0] * dx + p[1][1] * dy)]
+        vec![
+            -(p[0][0] * dx + p[0][1] * dy),
+            -(p[1][0] * dx + p[1][1] * dy),
+        ]
     });
     eprintln!("2-D correlated Gaussian: relative L2 error {e:.4}");
     assert!(e < 0.10, "relative error {e}");
-}
-
-fn c11f(c: f64) -> f64 {
-    c.sqrt()
 }
 
 #[test]
@@ -135,14 +138,22 @@ fn double_well_score_is_recovered() {
         }
     };
     let mut rng = stream_rng(31, 0);
-    let data = ArrayD::from_shape_fn(IxDyn(&[4000, 1]), |_| draw(&mut rng));
-    let model = learned::train(data.view(), &mlp_opts(60), None).unwrap();
+    let data = ArrayD::from_shape_fn(IxDyn(&[10000, 1]), |_| draw(&mut rng));
+    let opts = TrainOpts {
+        layers: 3,
+        lr: 2e-3,
+        ema: 0.999,
+        ..mlp_opts(80)
+    };
+    let model = learned::train(data.view(), &opts, None).unwrap();
     let mut rng = stream_rng(32, 0);
     let mut pts: Vec<f64> = (0..4000).map(|_| draw(&mut rng)).collect();
     pts.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let bulk = pts[100..3900].to_vec(); // central 95 %
     let x = Array2::from_shape_vec((bulk.len(), 1), bulk).unwrap();
-    let e = rel_err(&model.score(), &x, |x| vec![-8.0 * x[0] * (x[0] * x[0] - 1.0)]);
+    let e = rel_err(&model.score(), &x, |x| {
+        vec![-8.0 * x[0] * (x[0] * x[0] - 1.0)]
+    });
     eprintln!("double well: relative L2 error {e:.4}");
     assert!(e < 0.15, "relative error {e}");
 }
@@ -280,12 +291,15 @@ fn save_load_round_trip_is_bit_identical() {
     let dir = tmp_dir("roundtrip");
     m.save(&dir).unwrap();
     let l = LearnedModel::load(&dir).unwrap();
-    assert_eq!(m.flat_params().unwrap(), l.flat_params().unwrap());
-    assert_eq!(m.flat_best().unwrap(), l.flat_best().unwrap());
+    assert_eq!(m.flat_params(), l.flat_params());
+    assert_eq!(m.flat_best(), l.flat_best());
     assert_eq!(m.history(), l.history());
     let x = tiny_data(2).into_shape_with_order((600, 2)).unwrap();
     let (a, b) = (scores(&m, &x), scores(&l, &x));
-    assert!(a.iter().zip(b.iter()).all(|(u, v)| u.to_bits() == v.to_bits()));
+    assert!(a
+        .iter()
+        .zip(b.iter())
+        .all(|(u, v)| u.to_bits() == v.to_bits()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -299,11 +313,14 @@ fn resume_equals_uninterrupted_training() {
     half.save(&dir).unwrap();
     let loaded = LearnedModel::load(&dir).unwrap();
     let resumed = learned::train(data.view(), &tiny_opts(2), Some(loaded)).unwrap();
-    assert_eq!(full.flat_params().unwrap(), resumed.flat_params().unwrap());
-    assert_eq!(full.flat_best().unwrap(), resumed.flat_best().unwrap());
+    assert_eq!(full.flat_params(), resumed.flat_params());
+    assert_eq!(full.flat_best(), resumed.flat_best());
     assert_eq!(full.meta().step, resumed.meta().step);
     let losses = |m: &LearnedModel| -> Vec<(f64, Option<f64>)> {
-        m.history().iter().map(|h| (h.train_loss, h.val_loss)).collect()
+        m.history()
+            .iter()
+            .map(|h| (h.train_loss, h.val_loss))
+            .collect()
     };
     assert_eq!(losses(&full), losses(&resumed));
     // A different architecture cannot resume this model.
@@ -333,12 +350,18 @@ fn corrupt_or_mismatched_checkpoints_are_refused() {
     bad[k] ^= 0x40;
     std::fs::write(&w, &bad).unwrap();
     let e = LearnedModel::load(&dir).unwrap_err().to_string();
-    assert!(e.contains("weights.safetensors") && e.contains("checksum"), "{e}");
+    assert!(
+        e.contains("weights.safetensors") && e.contains("checksum"),
+        "{e}"
+    );
 
     // Truncated weights.
     std::fs::write(&w, &good_w[..good_w.len() / 2]).unwrap();
     let e = LearnedModel::load(&dir).unwrap_err().to_string();
-    assert!(e.contains("weights.safetensors") && e.contains("bytes"), "{e}");
+    assert!(
+        e.contains("weights.safetensors") && e.contains("bytes"),
+        "{e}"
+    );
     std::fs::write(&w, &good_w).unwrap();
 
     // Metadata claiming another architecture.
@@ -382,7 +405,9 @@ fn bad_data_and_absurd_learning_rate_are_errors() {
         arch: Arch::Conv,
         ..tiny_opts(1)
     };
-    let e = learned::train(tiny_data(5).view(), &bad, None).unwrap_err().to_string();
+    let e = learned::train(tiny_data(5).view(), &bad, None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("conv") && e.contains("[2]"), "{e}");
     let e: Result<TrainOpts, _> = serde_json::from_str(r#"{"epochz": 3}"#);
     assert!(e.is_err());
@@ -394,7 +419,7 @@ fn same_seed_same_weights() {
     let data = tiny_data(6);
     let a = learned::train(data.view(), &tiny_opts(2), None).unwrap();
     let b = learned::train(data.view(), &tiny_opts(2), None).unwrap();
-    assert_eq!(a.flat_params().unwrap(), b.flat_params().unwrap());
+    assert_eq!(a.flat_params(), b.flat_params());
     let c = learned::train(
         data.view(),
         &TrainOpts {
@@ -404,5 +429,5 @@ fn same_seed_same_weights() {
         None,
     )
     .unwrap();
-    assert_ne!(a.flat_params().unwrap(), c.flat_params().unwrap());
+    assert_ne!(a.flat_params(), c.flat_params());
 }

@@ -11,7 +11,13 @@ use std::time::Instant;
 
 /// Times `steps` training steps after `warm` warm-up steps on Gaussian data with `threads`
 /// rayon threads; returns samples per second.
-fn bench(opts: TrainOpts, state: &[usize], threads: usize, warm: usize, steps: usize) -> Result<f64> {
+fn bench(
+    opts: TrainOpts,
+    state: &[usize],
+    threads: usize,
+    warm: usize,
+    steps: usize,
+) -> Result<f64> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
@@ -35,7 +41,7 @@ fn bench(opts: TrainOpts, state: &[usize], threads: usize, warm: usize, steps: u
             opts: opts.clone(),
         };
         let model_cfg = meta.net.clone();
-        let mut model = LearnedModel::init(meta, &super::device())?;
+        let mut model = LearnedModel::init(meta);
         let n = 4 * opts.batch;
         let mut y = vec![0f32; n * d];
         let mut rng = stream_rng(1, 0);

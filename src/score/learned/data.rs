@@ -83,7 +83,11 @@ pub(crate) fn mean_scale(data: &ArrayViewD<f64>, rows: &[usize]) -> Result<(f64,
     let mean = s1 / n as f64;
     let mut s2 = 0.0;
     for &r in rows {
-        s2 += flat.row(r).iter().map(|v| (v - mean) * (v - mean)).sum::<f64>();
+        s2 += flat
+            .row(r)
+            .iter()
+            .map(|v| (v - mean) * (v - mean))
+            .sum::<f64>();
     }
     let scale = (s2 / n as f64).sqrt();
     if !(scale > 0.0 && scale.is_finite()) {
@@ -96,7 +100,12 @@ pub(crate) fn mean_scale(data: &ArrayViewD<f64>, rows: &[usize]) -> Result<(f64,
 }
 
 /// Standardises the chosen rows into f32.
-pub(crate) fn standardise(data: &ArrayViewD<f64>, rows: &[usize], mean: f64, scale: f64) -> Vec<f32> {
+pub(crate) fn standardise(
+    data: &ArrayViewD<f64>,
+    rows: &[usize],
+    mean: f64,
+    scale: f64,
+) -> Vec<f32> {
     let d = data.len() / data.shape()[0].max(1);
     let flat = data
         .to_shape((data.shape()[0], d))
@@ -113,7 +122,10 @@ pub(crate) fn standardise(data: &ArrayViewD<f64>, rows: &[usize], mean: f64, sca
 pub(crate) fn max_pairwise(x: &[f32], d: usize, max_pts: usize) -> f64 {
     let n = x.len() / d;
     let stride = n.div_ceil(max_pts).max(1);
-    let pts: Vec<&[f32]> = (0..n).step_by(stride).map(|i| &x[i * d..(i + 1) * d]).collect();
+    let pts: Vec<&[f32]> = (0..n)
+        .step_by(stride)
+        .map(|i| &x[i * d..(i + 1) * d])
+        .collect();
     pts.par_iter()
         .enumerate()
         .map(|(i, a)| {

@@ -57,7 +57,10 @@ pub fn sample(score: &LearnedScore, opts: &SampleOpts) -> Result<ArrayD<f64>> {
         )));
     }
     if !(opts.snr.is_finite() && opts.snr > 0.0) {
-        return Err(Error::invalid(format!("snr = {} must be positive", opts.snr)));
+        return Err(Error::invalid(format!(
+            "snr = {} must be positive",
+            opts.snr
+        )));
     }
     let d = crate::score::Score::dim(score);
     let (smin, smax) = score.sigma_range_std();
@@ -68,7 +71,11 @@ pub fn sample(score: &LearnedScore, opts: &SampleOpts) -> Result<ArrayD<f64>> {
     fill_normal(&mut rng, &mut y);
     y.iter_mut().for_each(|v| *v *= smax as f32);
     let mut z = vec![0f32; n * d];
-    let bar = Progress::new(opts.steps as u64, "sampling with the learned score", "levels");
+    let bar = Progress::new(
+        opts.steps as u64,
+        "sampling with the learned score",
+        "levels",
+    );
     for i in 0..opts.steps - 1 {
         crate::interrupt::check("sampling with the learned score")?;
         let (s0, s1) = (sig(i), sig(i + 1));
@@ -134,7 +141,13 @@ pub fn radial_spectrum(fields: ArrayView3<f64>) -> Result<Vec<f64>> {
     let mut e = vec![0.0; kmax + 1];
     let mut buf = vec![Complex::new(0.0, 0.0); n * n];
     let mut col = vec![Complex::new(0.0, 0.0); n];
-    let wave = |i: usize| if i <= n / 2 { i as f64 } else { i as f64 - n as f64 };
+    let wave = |i: usize| {
+        if i <= n / 2 {
+            i as f64
+        } else {
+            i as f64 - n as f64
+        }
+    };
     for f in fields.outer_iter() {
         for (b, v) in buf.iter_mut().zip(f.iter()) {
             *b = Complex::new(*v, 0.0);

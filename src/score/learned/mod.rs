@@ -20,6 +20,7 @@
 pub mod bench;
 mod data;
 pub mod diagnostics;
+mod native;
 pub mod net;
 mod opt;
 pub mod opts;
@@ -32,7 +33,7 @@ pub use opts::{Arch, LossWeight, Output, Split, TrainOpts};
 pub use score::LearnedScore;
 pub use train::train;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// Statistics of one training epoch (a partial epoch if training was interrupted in it).
@@ -86,19 +87,20 @@ pub struct ModelMeta {
     pub opts: TrainOpts,
 }
 
-/// The tensors of a model, all in the order of [`NetConfig::specs`].
+/// The tensors of a model as host `f32` vectors, each in the order of [`NetConfig`]'s
+/// parameter list (candle tensors are built from them where candle runs).
 #[derive(Clone, Debug)]
 pub(crate) struct Weights {
     /// Current (raw) weights.
-    pub params: Vec<Tensor>,
+    pub params: Vec<Vec<f32>>,
     /// Exponential moving average of the weights.
-    pub ema: Vec<Tensor>,
+    pub ema: Vec<Vec<f32>>,
     /// EMA weights at the epoch with the lowest validation loss; used for scoring.
-    pub best: Vec<Tensor>,
+    pub best: Vec<Vec<f32>>,
     /// Adam first moments.
-    pub adam_m: Vec<Tensor>,
+    pub adam_m: Vec<Vec<f32>>,
     /// Adam second moments.
-    pub adam_v: Vec<Tensor>,
+    pub adam_v: Vec<Vec<f32>>,
 }
 
 /// A trained (or partly trained) DSM score model.
@@ -106,7 +108,6 @@ pub(crate) struct Weights {
 pub struct LearnedModel {
     pub(crate) meta: ModelMeta,
     pub(crate) w: Weights,
-    pub(crate) device: Device,
 }
 
 /// The device training and evaluation run on: the first CUDA GPU when fdtlab was built with
@@ -150,64 +151,58 @@ impl LearnedModel {
     }
     /// Number of trainable scalars.
     pub fn n_params(&self) -> usize {
-        self.w.params.iter().map(|t| t.elem_count()).sum()
+        self.w.params.iter().map(|t| t.len()).sum()
     }
     /// The score at σ_min with the best EMA weights, in physical units.
     pub fn score(&self) -> LearnedScore {
         LearnedScore::new(self)
     }
     /// The current raw weights flattened (for reproducibility checks).
-    pub fn flat_params(&self) -> crate::Result<Vec<f32>> {
-        flat(&self.w.params)
+    pub fn flat_params(&self) -> Vec<f32> {
+        self.w.params.concat()
     }
     /// The scoring (best EMA) weights flattened.
-    pub fn flat_best(&self) -> crate::Result<Vec<f32>> {
-        flat(&self.w.best)
+    pub fn flat_best(&self) -> Vec<f32> {
+        self.w.best.concat()
     }
 
     /// A fresh model with weights drawn from `stream_rng(seed, 0)`.
-    pub(crate) fn init(meta: ModelMeta, device: &Device) -> crate::Result<Self> {
+    pub(crate) fn init(meta: ModelMeta) -> Self {
         use rand::RngExt;
         let mut rng = crate::rng::stream_rng(meta.seed, 0);
-        let specs = meta.net.specs();
-        let mut params = Vec::with_capacity(specs.len());
-        for s in &specs {
-            let n: usize = s.shape.iter().product();
-            let net::Init::Uniform(b) = s.init;
-            let v: Vec<f32> = (0..n)
-                .map(|_| (b * (2.0 * rng.random::<f64>() - 1.0)) as f32)
-                .collect();
-            params.push(Tensor::from_vec(v, s.shape.as_slice(), device).map_err(cerr("init"))?);
-        }
-        let zeros = |ps: &[Tensor]| -> crate::Result<Vec<Tensor>> {
-            ps.iter()
-                .map(|p| p.zeros_like().map_err(cerr("init")))
-                .collect()
-        };
+        let params: Vec<Vec<f32>> = meta
+            .net
+            .specs()
+            .iter()
+            .map(|s| {
+                let n: usize = s.shape.iter().product();
+                let net::Init::Uniform(b) = s.init;
+                (0..n)
+                    .map(|_| (b * (2.0 * rng.random::<f64>() - 1.0)) as f32)
+                    .collect()
+            })
+            .collect();
+        let zeros: Vec<Vec<f32>> = params.iter().map(|p| vec![0.0; p.len()]).collect();
         let w = Weights {
             ema: params.clone(),
             best: params.clone(),
-            adam_m: zeros(&params)?,
-            adam_v: zeros(&params)?,
+            adam_m: zeros.clone(),
+            adam_v: zeros,
             params,
         };
-        Ok(LearnedModel {
-            meta,
-            w,
-            device: device.clone(),
-        })
+        LearnedModel { meta, w }
     }
 }
 
-fn flat(ts: &[Tensor]) -> crate::Result<Vec<f32>> {
-    let mut out = Vec::new();
-    for t in ts {
-        let v = t
-            .flatten_all()
-            .and_then(|t| t.to_dtype(DType::F32))
-            .and_then(|t| t.to_vec1::<f32>())
-            .map_err(cerr("reading weights"))?;
-        out.extend_from_slice(&v);
-    }
-    Ok(out)
+/// Candle tensors holding `w` (shapes from `cfg`) on `dev`.
+pub(crate) fn to_tensors(
+    cfg: &NetConfig,
+    w: &[Vec<f32>],
+    dev: &Device,
+) -> candle_core::Result<Vec<Tensor>> {
+    cfg.specs()
+        .iter()
+        .zip(w)
+        .map(|(s, v)| Tensor::from_slice(v, s.shape.as_slice(), dev))
+        .collect()
 }

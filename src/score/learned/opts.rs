@@ -144,7 +144,9 @@ impl Default for TrainOpts {
 }
 
 fn bad(name: &str, value: impl std::fmt::Display, fix: &str) -> Error {
-    Error::invalid(format!("training option {name} = {value} is invalid; {fix}"))
+    Error::invalid(format!(
+        "training option {name} = {value} is invalid; {fix}"
+    ))
 }
 
 impl TrainOpts {
@@ -160,19 +162,39 @@ impl TrainOpts {
         pos("epochs", self.epochs)?;
         pos("batch", self.batch)?;
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(bad("lr", self.lr, "pass a positive learning rate such as 2e-4"));
+            return Err(bad(
+                "lr",
+                self.lr,
+                "pass a positive learning rate such as 2e-4",
+            ));
         }
         if !(self.clip.is_finite() && self.clip >= 0.0) {
-            return Err(bad("clip", self.clip, "pass clip ≥ 0 (0 disables clipping)"));
+            return Err(bad(
+                "clip",
+                self.clip,
+                "pass clip ≥ 0 (0 disables clipping)",
+            ));
         }
         if !(0.0..1.0).contains(&self.ema) {
-            return Err(bad("ema", self.ema, "pass an EMA decay in [0, 1), e.g. 0.999"));
+            return Err(bad(
+                "ema",
+                self.ema,
+                "pass an EMA decay in [0, 1), e.g. 0.999",
+            ));
         }
         if !(0.0..1.0).contains(&self.val_frac) {
-            return Err(bad("val_frac", self.val_frac, "pass 0 ≤ val_frac < 1, e.g. 0.2"));
+            return Err(bad(
+                "val_frac",
+                self.val_frac,
+                "pass 0 ≤ val_frac < 1, e.g. 0.2",
+            ));
         }
         if !(self.sigma_min.is_finite() && self.sigma_min > 0.0) {
-            return Err(bad("sigma_min", self.sigma_min, "pass σ_min > 0, e.g. 0.01"));
+            return Err(bad(
+                "sigma_min",
+                self.sigma_min,
+                "pass σ_min > 0, e.g. 0.01",
+            ));
         }
         if let Some(m) = self.sigma_max {
             if !(m.is_finite() && m > self.sigma_min) {
@@ -203,8 +225,12 @@ impl TrainOpts {
             Arch::Conv | Arch::Unet => {
                 pos("channels", self.channels)?;
                 pos("emb", self.emb)?;
-                if self.kernel % 2 == 0 || self.kernel == 0 {
-                    return Err(bad("kernel", self.kernel, "pass an odd kernel size (3 or 5)"));
+                if self.kernel.is_multiple_of(2) {
+                    return Err(bad(
+                        "kernel",
+                        self.kernel,
+                        "pass an odd kernel size (3 or 5)",
+                    ));
                 }
                 if self.arch == Arch::Conv && self.layers < 2 {
                     return Err(bad("layers", self.layers, "a conv net needs layers ≥ 2"));
@@ -218,9 +244,13 @@ impl TrainOpts {
                 }
                 let n = state_shape[0];
                 if self.kernel > n {
-                    return Err(bad("kernel", self.kernel, &format!("pass kernel ≤ N = {n}")));
+                    return Err(bad(
+                        "kernel",
+                        self.kernel,
+                        &format!("pass kernel ≤ N = {n}"),
+                    ));
                 }
-                if self.arch == Arch::Unet && (n % 4 != 0 || n < 8) {
+                if self.arch == Arch::Unet && (!n.is_multiple_of(4) || n < 8) {
                     return Err(Error::invalid(format!(
                         "arch \"unet\" pools twice by 2 and needs N divisible by 4 and ≥ 8, \
                          got N = {n}; use arch \"conv\" or another grid size"

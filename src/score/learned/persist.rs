@@ -9,10 +9,9 @@
 //! Both files are written atomically (temporary file + rename), weights first: a crash between
 //! the two leaves a hash mismatch that [`LearnedModel::load`] reports. Loading checks the JSON
 //! against the weights (names, shapes, dtype, hash) and refuses any mismatch.
-use super::{cerr, LearnedModel, ModelMeta, Weights};
+use super::{LearnedModel, ModelMeta, Weights};
 use crate::io::atomic::write_bytes;
 use crate::{Error, Result};
-use candle_core::{DType, Device, Tensor};
 use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -56,8 +55,14 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 }
 
 impl Weights {
-    fn groups(&self) -> [&Vec<Tensor>; 5] {
-        [&self.params, &self.ema, &self.best, &self.adam_m, &self.adam_v]
+    fn groups(&self) -> [&Vec<Vec<f32>>; 5] {
+        [
+            &self.params,
+            &self.ema,
+            &self.best,
+            &self.adam_m,
+            &self.adam_v,
+        ]
     }
 }
 
@@ -70,12 +75,7 @@ impl LearnedModel {
         let mut entries = Vec::new();
         let mut blobs: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
         for (g, ts) in GROUPS.iter().zip(self.w.groups()) {
-            for (s, t) in specs.iter().zip(ts.iter()) {
-                let v = t
-                    .flatten_all()
-                    .and_then(|t| t.to_dtype(DType::F32))
-                    .and_then(|t| t.to_vec1::<f32>())
-                    .map_err(cerr("saving weights"))?;
+            for (s, v) in specs.iter().zip(ts.iter()) {
                 let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
                 let name = format!("{g}.{}", s.name);
                 entries.push(TensorEntry {
@@ -105,27 +105,21 @@ impl LearnedModel {
             weights_bytes: bytes.len() as u64,
             weights_fnv1a64: format!("{:016x}", fnv1a64(&bytes)),
         };
-        let json = serde_json::to_vec_pretty(&file)
-            .map_err(|e| Error::io(dir.join(META_FILE), e))?;
+        let json =
+            serde_json::to_vec_pretty(&file).map_err(|e| Error::io(dir.join(META_FILE), e))?;
         write_bytes(&dir.join(WEIGHTS_FILE), &bytes)?;
         write_bytes(&dir.join(META_FILE), &json)
     }
 
-    /// Loads a model saved by [`LearnedModel::save`] onto [`super::device`], checking the
-    /// metadata against the weights.
+    /// Loads a model saved by [`LearnedModel::save`], checking the metadata against the
+    /// weights.
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
-        Self::load_on(dir, &super::device())
-    }
-
-    /// Loads a model onto a given device.
-    pub fn load_on(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
         let mpath = dir.join(META_FILE);
         let wpath = dir.join(WEIGHTS_FILE);
         let json = std::fs::read(&mpath).map_err(|e| Error::io(&mpath, e))?;
-        let file: ModelFile = serde_json::from_slice(&json).map_err(|e| {
-            Error::io(&mpath, format!("not a valid fdtlab model description: {e}"))
-        })?;
+        let file: ModelFile = serde_json::from_slice(&json)
+            .map_err(|e| Error::io(&mpath, format!("not a valid fdtlab model description: {e}")))?;
         if file.format != FORMAT || file.format_version != FORMAT_VERSION {
             return Err(Error::io(
                 &mpath,
@@ -190,11 +184,11 @@ impl LearnedModel {
                 format!("holds {} tensors, expected {}", st.len(), expected.len()),
             ));
         }
-        let mut groups: Vec<Vec<Tensor>> = vec![Vec::new(); GROUPS.len()];
+        let mut groups: Vec<Vec<Vec<f32>>> = vec![Vec::new(); GROUPS.len()];
         for (i, e) in expected.iter().enumerate() {
-            let view = st.tensor(&e.name).map_err(|err| {
-                Error::io(&wpath, format!("missing tensor {}: {err}", e.name))
-            })?;
+            let view = st
+                .tensor(&e.name)
+                .map_err(|err| Error::io(&wpath, format!("missing tensor {}: {err}", e.name)))?;
             if view.dtype() != Dtype::F32 || view.shape() != e.shape.as_slice() {
                 return Err(Error::io(
                     &wpath,
@@ -212,8 +206,7 @@ impl LearnedModel {
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                 .collect();
-            let t = Tensor::from_vec(v, e.shape.as_slice(), device).map_err(cerr("loading"))?;
-            groups[i / specs.len()].push(t);
+            groups[i / specs.len()].push(v);
         }
         let mut it = groups.into_iter();
         let mut next = || it.next().unwrap_or_default();
@@ -224,10 +217,6 @@ impl LearnedModel {
             adam_m: next(),
             adam_v: next(),
         };
-        Ok(LearnedModel {
-            meta: file.meta,
-            w,
-            device: device.clone(),
-        })
+        Ok(LearnedModel { meta: file.meta, w })
     }
 }

@@ -1,41 +1,58 @@
 //! [`LearnedScore`]: a trained model as a [`Score`] in physical units.
 use super::data::{c_in, c_noise};
+use super::native::NativeNet;
 use super::net::NetConfig;
 use super::train::eval_chunk;
-use super::{cerr, LearnedModel};
+use super::{cerr, to_tensors, LearnedModel};
 use crate::score::Score;
 use crate::{Error, Result};
 use candle_core::{DType, Device, Tensor};
 use ndarray::{ArrayView2, ArrayViewMut2};
+use std::sync::Arc;
 
 /// The learned score `s(x) = ∇ log ρ(x)` in physical units: the network at σ_min with the best
 /// EMA weights, `s_x(x) = c_out(σ_min) F(c_in·y, c_noise(σ_min)) / scale` with
 /// `y = (x − mean)/scale` (see [`super::opts::Output`]).
-/// Cheap to clone (tensors are reference counted); f64 in and out, f32 inside.
+/// Runs on the native CPU engine where it implements the architecture, else on candle
+/// (U-Net, GPU). Cheap to clone (weights are shared); f64 in and out, f32 inside.
 #[derive(Clone, Debug)]
 pub struct LearnedScore {
     cfg: NetConfig,
-    w: Vec<Tensor>,
+    w: Arc<Vec<Vec<f32>>>,
+    /// Candle weights and device, where candle evaluates the network.
+    candle: Option<(Vec<Tensor>, Device)>,
     mean: f64,
     scale: f64,
     sigma_min: f64,
     sigma_max: f64,
-    device: Device,
     name: String,
 }
 
 impl LearnedScore {
     /// The scoring view of `model` (best EMA weights).
     pub fn new(model: &LearnedModel) -> Self {
+        let cfg = &model.meta.net;
+        let dev = super::device();
+        let candle = if dev.is_cpu() && NativeNet::new(cfg).is_some() {
+            None
+        } else {
+            // A failure to place the weights on the GPU falls back to the CPU.
+            let t = to_tensors(cfg, &model.w.best, &dev)
+                .map(|t| (t, dev))
+                .or_else(|_| {
+                    to_tensors(cfg, &model.w.best, &Device::Cpu).map(|t| (t, Device::Cpu))
+                });
+            t.ok()
+        };
         LearnedScore {
-            cfg: model.meta.net.clone(),
-            w: model.w.best.clone(),
+            cfg: cfg.clone(),
+            w: Arc::new(model.w.best.clone()),
+            candle,
             mean: model.meta.mean,
             scale: model.meta.scale,
             sigma_min: model.meta.sigma_min,
             sigma_max: model.meta.sigma_max,
-            device: model.device.clone(),
-            name: format!("learned score ({})", model.meta.net.describe()),
+            name: format!("learned score ({})", cfg.describe()),
         }
     }
 
@@ -57,7 +74,12 @@ impl LearnedScore {
     /// Score of the data density smoothed with Gaussian noise of standard deviation `sigma`
     /// (physical units, within [`Self::sigma_range`] for a trained answer) at the rows of `x`
     /// (`[B, D]`), written into `out`.
-    pub fn eval_sigma(&self, x: ArrayView2<f64>, sigma: f64, mut out: ArrayViewMut2<f64>) -> Result<()> {
+    pub fn eval_sigma(
+        &self,
+        x: ArrayView2<f64>,
+        sigma: f64,
+        mut out: ArrayViewMut2<f64>,
+    ) -> Result<()> {
         let d = self.cfg.dim();
         if x.ncols() != d || out.dim() != x.dim() {
             return Err(Error::shape(format!(
@@ -112,19 +134,37 @@ impl LearnedScore {
     /// standardised noise level `s`: `c_out(s) F(c_in(s)·y, c_noise(s))`, in chunks.
     pub(crate) fn eval_std(&self, y: &[f32], s: f64) -> Result<Vec<f32>> {
         let d = self.cfg.dim();
-        let (ci, cn, inv) = (c_in(s) as f32, c_noise(s) as f32, self.cfg.c_out(s) as f32);
+        let (ci, cn, co) = (c_in(s) as f32, c_noise(s) as f32, self.cfg.c_out(s) as f32);
         let mut out = Vec::with_capacity(y.len());
+        let mut native = match &self.candle {
+            None => NativeNet::new(&self.cfg),
+            Some(_) => None,
+        };
         for yc in y.chunks(eval_chunk(d) * d) {
             let nb = yc.len() / d;
             let xin: Vec<f32> = yc.iter().map(|v| v * ci).collect();
-            let f = (|| {
-                let xin = Tensor::from_vec(xin, (nb, d), &self.device)?;
-                let cnt = Tensor::from_vec(vec![cn; nb], (nb, 1), &self.device)?;
-                let f = self.cfg.forward(&self.w, &xin, &cnt)?;
-                f.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()
-            })()
-            .map_err(cerr("learned score"))?;
-            out.extend(f.iter().map(|v| v * inv));
+            let cnv = vec![cn; nb];
+            match (&mut native, &self.candle) {
+                (Some(net), _) => {
+                    let f = net.forward(&self.w, &xin, &cnv);
+                    out.extend(f.iter().map(|v| v * co));
+                }
+                (None, Some((w, dev))) => {
+                    let f = (|| {
+                        let xin = Tensor::from_vec(xin, (nb, d), dev)?;
+                        let cnt = Tensor::from_vec(cnv, (nb, 1), dev)?;
+                        let f = self.cfg.forward(w, &xin, &cnt)?;
+                        f.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()
+                    })()
+                    .map_err(cerr("learned score"))?;
+                    out.extend(f.iter().map(|v| v * co));
+                }
+                (None, None) => {
+                    return Err(Error::invalid(
+                        "learned score: the weights could not be placed on any device",
+                    ))
+                }
+            }
         }
         Ok(out)
     }

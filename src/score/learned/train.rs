@@ -1,10 +1,11 @@
 //! The DSM training loop: minibatches, Adam with warm-up and clipping, EMA, validation,
 //! best-model tracking, Ctrl-C and blow-up handling, resume.
 use super::data::{self, Batch, NoiseDraw, Prepared};
+use super::native::NativeNet;
 use super::net::NetConfig;
 use super::opt;
 use super::opts::{LossWeight, TrainOpts};
-use super::{cerr, EpochStats, LearnedModel, ModelMeta};
+use super::{cerr, to_tensors, EpochStats, LearnedModel, ModelMeta};
 use crate::progress::Progress;
 use crate::rng::stream_rng;
 use crate::{Error, Result};
@@ -46,15 +47,11 @@ pub fn train(
     data::check_finite(&data)?;
     let cfg = NetConfig::from_opts(opts, &state_shape);
     let (train_rows, val_rows) = data::split(data.shape()[0], opts)?;
-    let dev = super::device();
 
     let mut model = match resume {
         Some(m) => {
             check_resume(&m, &cfg, opts)?;
             let mut m = m;
-            if !m.device.same_device(&dev) {
-                m = m.to_device(&dev)?;
-            }
             m.meta.opts = opts.clone();
             m.meta.seed = opts.seed;
             m
@@ -89,7 +86,7 @@ pub fn train(
                 interrupted: false,
                 opts: opts.clone(),
             };
-            LearnedModel::init(meta, &dev)?
+            LearnedModel::init(meta)
         }
     };
     let prep = Prepared {
@@ -133,7 +130,7 @@ fn check_resume(m: &LearnedModel, cfg: &NetConfig, opts: &TrainOpts) -> Result<(
     Ok(())
 }
 
-/// Validation inputs with one fixed noise draw.
+/// Validation inputs with one fixed noise draw (antithetic pairs, the training weighting).
 struct ValSet {
     batches: Vec<Batch>,
     n: usize,
@@ -142,11 +139,11 @@ struct ValSet {
 impl ValSet {
     fn new(prep: &Prepared, seed: u64, nd: &NoiseDraw) -> Self {
         let n = prep.n_val();
-        let chunk = eval_chunk(prep.d);
+        let chunk = eval_chunk(prep.d) / 2;
         let mut rng = stream_rng(seed, VAL_STREAM);
         let rows: Vec<usize> = (0..n).collect();
         let batches = rows
-            .chunks(chunk)
+            .chunks(chunk.max(1))
             .map(|r| Batch::draw(&prep.val, prep.d, r, &mut rng, nd))
             .collect();
         ValSet { batches, n }
@@ -155,11 +152,11 @@ impl ValSet {
 
 /// Rows per forward pass when evaluating (keeps activations to a few tens of MB).
 pub(crate) fn eval_chunk(d: usize) -> usize {
-    (262_144 / d).clamp(1, 4096)
+    (262_144 / d).clamp(2, 4096)
 }
 
-/// Host batch → device tensors `(x_in [B, D], c_noise [B, 1], z [B, D], k [B, 1])`.
-pub(crate) fn batch_tensors(b: &Batch, d: usize, dev: &Device) -> candle_core::Result<[Tensor; 4]> {
+/// Host batch → device tensors `(x_in [R, D], c_noise [R, 1], t [R, D], a [R, 1])`.
+fn batch_tensors(b: &Batch, d: usize, dev: &Device) -> candle_core::Result<[Tensor; 4]> {
     let n = b.c_noise.len();
     Ok([
         Tensor::from_slice(&b.x_in, (n, d), dev)?,
@@ -169,31 +166,109 @@ pub(crate) fn batch_tensors(b: &Batch, d: usize, dev: &Device) -> candle_core::R
     ])
 }
 
-/// Sum over the batch of the weighted DSM loss `‖a F + t‖²` minus its θ-independent part
-/// `‖t‖²`, i.e. `Σ (aF)·(aF + 2t)` (a scalar tensor; same gradient, O(1) values).
-fn loss_sum(cfg: &NetConfig, w: &[Tensor], t: &[Tensor; 4]) -> candle_core::Result<Tensor> {
+/// Per row, the weighted DSM loss `‖a F + t‖²` minus its θ-independent part `‖t‖²`, i.e.
+/// `(aF)·(aF + 2t)` (`[R]`; same gradient, O(1) values).
+fn loss_rows(cfg: &NetConfig, w: &[Tensor], t: &[Tensor; 4]) -> candle_core::Result<Tensor> {
     let u = cfg.forward(w, &t[0], &t[1])?.broadcast_mul(&t[3])?;
     let v = (&u + t[2].affine(2.0, 0.0)?)?;
-    (u * v)?.sum_all()
+    (u * v)?.sum(1)
+}
+
+/// Sum over the rows of [`loss_rows`] (a scalar tensor).
+fn loss_sum(cfg: &NetConfig, w: &[Tensor], t: &[Tensor; 4]) -> candle_core::Result<Tensor> {
+    loss_rows(cfg, w, t)?.sum_all()
+}
+
+/// Computes losses and gradients: the native CPU engine where it implements the
+/// architecture, candle's autograd otherwise (U-Net, GPU).
+pub(crate) enum Engine {
+    Native(NativeNet),
+    Candle(Device),
+}
+
+impl Engine {
+    pub(crate) fn new(cfg: &NetConfig) -> Self {
+        let dev = super::device();
+        match (dev.is_cpu(), NativeNet::new(cfg)) {
+            (true, Some(n)) => Engine::Native(n),
+            _ => Engine::Candle(dev),
+        }
+    }
+
+    /// Mean loss per row of batch `b` with weights `w`; with `grads` also the gradients, with
+    /// `per_row` (evaluation only) the loss of every row appended.
+    pub(crate) fn loss(
+        &mut self,
+        cfg: &NetConfig,
+        w: &[Vec<f32>],
+        b: &Batch,
+        grads: Option<(&mut [Vec<f32>], &mut Vec<f32>)>,
+        per_row: Option<&mut Vec<f64>>,
+    ) -> Result<f64> {
+        match self {
+            Engine::Native(n) => Ok(n.loss(w, b, grads, per_row)),
+            Engine::Candle(dev) => {
+                let rows = b.c_noise.len();
+                (|| {
+                    let t = batch_tensors(b, cfg.dim(), dev)?;
+                    let Some((g, _)) = grads else {
+                        let wt = to_tensors(cfg, w, dev)?;
+                        let l = loss_rows(cfg, &wt, &t)?.to_dtype(candle_core::DType::F64)?;
+                        let l = l.to_vec1::<f64>()?;
+                        let total = l.iter().sum::<f64>();
+                        if let Some(pr) = per_row {
+                            pr.extend_from_slice(&l);
+                        }
+                        return Ok(total / rows as f64);
+                    };
+                    let vars = cfg
+                        .specs()
+                        .iter()
+                        .zip(w)
+                        .map(|(s, v)| Var::from_slice(v, s.shape.as_slice(), dev))
+                        .collect::<candle_core::Result<Vec<_>>>()?;
+                    let wt: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+                    let loss = (loss_sum(cfg, &wt, &t)? / rows as f64)?;
+                    let lv = loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+                    if !lv.is_finite() {
+                        return Ok(lv);
+                    }
+                    let mut gs = loss.backward()?;
+                    for (gi, p) in g.iter_mut().zip(&wt) {
+                        match gs.remove(p) {
+                            Some(x) => {
+                                let v = x.flatten_all()?.to_vec1::<f32>()?;
+                                gi.copy_from_slice(&v);
+                            }
+                            None => gi.iter_mut().for_each(|v| *v = 0.0),
+                        }
+                    }
+                    Ok(lv)
+                })()
+                .map_err(cerr("training step"))
+            }
+        }
+    }
 }
 
 pub(crate) struct Trainer<'a> {
     model: &'a mut LearnedModel,
     prep: &'a Prepared,
     opts: &'a TrainOpts,
-    vars: Vec<Var>,
+    engine: Engine,
+    grads: Vec<Vec<f32>>,
+    dbuf: Vec<f32>,
     val: ValSet,
+    /// Per-sample validation losses of the kept (`best`) model.
+    best_rows: Option<Vec<f64>>,
 }
 
 impl<'a> Trainer<'a> {
-    pub(crate) fn new(model: &'a mut LearnedModel, prep: &'a Prepared, opts: &'a TrainOpts) -> Result<Self> {
-        let vars = model
-            .w
-            .params
-            .iter()
-            .map(Var::from_tensor)
-            .collect::<candle_core::Result<Vec<_>>>()
-            .map_err(cerr("training setup"))?;
+    pub(crate) fn new(
+        model: &'a mut LearnedModel,
+        prep: &'a Prepared,
+        opts: &'a TrainOpts,
+    ) -> Result<Self> {
         let m = &model.meta;
         let nd = NoiseDraw {
             sigma_min: m.sigma_min,
@@ -203,59 +278,83 @@ impl<'a> Trainer<'a> {
             unit_weight: opts.loss_weight == LossWeight::Balanced,
         };
         let val = ValSet::new(prep, opts.seed, &nd);
+        let engine = Engine::new(&m.net);
+        let grads = model.w.params.iter().map(|p| vec![0.0; p.len()]).collect();
         Ok(Trainer {
             model,
             prep,
             opts,
-            vars,
+            engine,
+            grads,
+            dbuf: vec![],
             val,
+            best_rows: None,
         })
     }
 
-    /// Validation loss per component of the given weights.
-    fn val_loss(&self, w: &[Tensor]) -> Result<Option<f64>> {
+    /// Validation loss per component of `w` and the loss of every validation sample (its
+    /// antithetic pair summed).
+    fn val_loss(&mut self, w: &[Vec<f32>]) -> Result<Option<(f64, Vec<f64>)>> {
         if self.val.n == 0 {
             return Ok(None);
         }
         let cfg = &self.model.meta.net;
-        let mut s = 0.0;
+        let mut rows = Vec::with_capacity(2 * self.val.n);
         for b in &self.val.batches {
-            let t = batch_tensors(b, self.prep.d, &self.model.device).map_err(cerr("validation"))?;
-            let l = loss_sum(cfg, w, &t)
-                .and_then(|l| l.to_dtype(candle_core::DType::F64))
-                .and_then(|l| l.to_scalar::<f64>())
-                .map_err(cerr("validation"))?;
-            s += l;
+            self.engine.loss(cfg, w, b, None, Some(&mut rows))?;
         }
-        Ok(Some(s / (self.val.n * self.prep.d) as f64))
+        let per_sample: Vec<f64> = rows.chunks(2).map(|p| p.iter().sum()).collect();
+        let mean = rows.iter().sum::<f64>() / (rows.len() * self.prep.d) as f64;
+        Ok(Some((mean, per_sample)))
     }
 
-    /// Keeps the current EMA as the scoring weights if its validation loss is the best so far
-    /// (or if there is no validation set).
+    /// Validates the current EMA and decides whether it becomes the scoring model. The fixed
+    /// noise draw makes the validation losses of two models a paired comparison: the EMA
+    /// replaces the kept model unless its loss is significantly higher, i.e. the mean paired
+    /// difference exceeds two standard errors. A plain "lowest loss wins" rule would pick
+    /// among nearly equal late epochs by noise, and often an early, less trained one.
     fn consider_best(&mut self, epoch: usize) -> Result<Option<f64>> {
-        let v = self.val_loss(&self.model.w.ema)?;
-        let better = match (v, self.model.meta.best_val) {
-            (None, _) => true,
-            (Some(_), None) => true,
-            (Some(v), Some(b)) => v < b,
-        };
-        if let Some(vl) = v {
+        if self.best_rows.is_none() && self.model.meta.best_epoch.is_some() {
+            let best = self.model.w.best.clone();
+            self.best_rows = self.val_loss(&best)?.map(|v| v.1);
+        }
+        let ema = std::mem::take(&mut self.model.w.ema);
+        let v = self.val_loss(&ema);
+        self.model.w.ema = ema;
+        let v = v?;
+        if let Some((vl, _)) = &v {
             if !vl.is_finite() {
-                return Err(blow_up(self.opts, epoch, self.model.meta.step, "validation loss", vl));
+                return Err(blow_up(
+                    self.opts,
+                    epoch,
+                    self.model.meta.step,
+                    "validation loss",
+                    *vl,
+                ));
             }
         }
-        if better {
+        let accept = match (&v, &self.best_rows) {
+            (None, _) | (Some(_), None) => true,
+            (Some((_, now)), Some(best)) => {
+                let n = now.len() as f64;
+                let d: Vec<f64> = now.iter().zip(best).map(|(a, b)| a - b).collect();
+                let mean = d.iter().sum::<f64>() / n;
+                let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+                mean <= 2.0 * (var / n).sqrt()
+            }
+        };
+        if accept {
             self.model.w.best = self.model.w.ema.clone();
             self.model.meta.best_epoch = Some(epoch);
-            self.model.meta.best_val = v;
+            self.model.meta.best_val = v.as_ref().map(|x| x.0);
+            self.best_rows = v.as_ref().map(|x| x.1.clone());
         }
-        Ok(v)
+        Ok(v.map(|x| x.0))
     }
 
-    fn run(mut self) -> Result<()> {
+    pub(crate) fn run(mut self) -> Result<()> {
         let (d, opts) = (self.prep.d, self.opts);
         let n_train = self.prep.n_train();
-        let steps_per_epoch = n_train.div_ceil(opts.batch);
         let first_epoch = self.model.meta.history.len();
         let bar = Progress::new(
             (opts.epochs * n_train) as u64,
@@ -263,9 +362,8 @@ impl<'a> Trainer<'a> {
             "samples",
         );
         self.model.meta.interrupted = false;
-        let (smin, smax) = (self.model.meta.sigma_min, self.model.meta.sigma_max);
         let mut perm: Vec<usize> = (0..n_train).collect();
-        'epochs: for epoch in first_epoch..first_epoch + opts.epochs {
+        for epoch in first_epoch..first_epoch + opts.epochs {
             let t0 = Instant::now();
             let mut rng = stream_rng(opts.seed, EPOCH_STREAM + epoch as u64);
             perm.iter_mut().enumerate().for_each(|(i, p)| *p = i);
@@ -274,25 +372,22 @@ impl<'a> Trainer<'a> {
             for rows in perm.chunks(opts.batch) {
                 if crate::interrupt::requested() {
                     self.model.meta.interrupted = true;
-                }
-                if !self.model.meta.interrupted {
-                    let nd = NoiseDraw {
-                        sigma_min: smin,
-                        sigma_max: smax,
-                        cfg: &self.model.meta.net,
-                        antithetic: opts.antithetic,
-                        unit_weight: opts.loss_weight == LossWeight::Balanced,
-                    };
-                    let batch = Batch::draw(&self.prep.train, d, rows, &mut rng, &nd);
-                    let l = self.step(&batch, epoch)?;
-                    loss_acc += l * rows.len() as f64;
-                    seen += rows.len();
-                    steps += 1;
-                    bar.inc(rows.len() as u64);
-                }
-                if self.model.meta.interrupted {
                     break;
                 }
+                let m = &self.model.meta;
+                let nd = NoiseDraw {
+                    sigma_min: m.sigma_min,
+                    sigma_max: m.sigma_max,
+                    cfg: &m.net,
+                    antithetic: opts.antithetic,
+                    unit_weight: opts.loss_weight == LossWeight::Balanced,
+                };
+                let batch = Batch::draw(&self.prep.train, d, rows, &mut rng, &nd);
+                let l = self.step(&batch, epoch)?;
+                loss_acc += l * rows.len() as f64;
+                seen += rows.len();
+                steps += 1;
+                bar.inc(rows.len() as u64);
             }
             let partial = self.model.meta.interrupted;
             if steps > 0 || !partial {
@@ -317,50 +412,28 @@ impl<'a> Trainer<'a> {
                 self.model.meta.history.push(st);
             }
             if partial {
-                break 'epochs;
+                break;
             }
-            debug_assert!(steps as usize == steps_per_epoch);
         }
         bar.finish();
-        self.model.w.params = self
-            .vars
-            .iter()
-            .map(|v| v.as_tensor().copy())
-            .collect::<candle_core::Result<Vec<_>>>()
-            .map_err(cerr("training"))?;
         Ok(())
     }
 
     /// One optimiser step; returns the batch's mean loss per row (before the step).
     pub(crate) fn step(&mut self, batch: &Batch, epoch: usize) -> Result<f64> {
-        let d = self.prep.d;
         let opts = self.opts;
-        let cfg = &self.model.meta.net;
-        let t = batch_tensors(batch, d, &self.model.device).map_err(cerr("training step"))?;
-        let w: Vec<Tensor> = self.vars.iter().map(|v| v.as_tensor().clone()).collect();
-        let nb = batch.c_noise.len();
         let step = self.model.meta.step + 1;
-        let (loss_val, grads) = (|| {
-            let loss = (loss_sum(cfg, &w, &t)? / nb as f64)?;
-            let lv = loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
-            let grads = if lv.is_finite() {
-                let mut g = loss.backward()?;
-                w.iter()
-                    .map(|p| match g.remove(p) {
-                        Some(x) => Ok(x),
-                        None => p.zeros_like(),
-                    })
-                    .collect::<candle_core::Result<Vec<_>>>()?
-            } else {
-                vec![]
-            };
-            Ok::<_, candle_core::Error>((lv, grads))
-        })()
-        .map_err(cerr("training step"))?;
-        if !loss_val.is_finite() {
-            return Err(blow_up(opts, epoch, step, "training loss", loss_val));
+        let loss = self.engine.loss(
+            &self.model.meta.net,
+            &self.model.w.params,
+            batch,
+            Some((&mut self.grads, &mut self.dbuf)),
+            None,
+        )?;
+        if !loss.is_finite() {
+            return Err(blow_up(opts, epoch, step, "training loss", loss));
         }
-        let gnorm = opt::global_norm(&grads).map_err(cerr("gradient norm"))?;
+        let gnorm = opt::global_norm(&self.grads);
         if !gnorm.is_finite() {
             return Err(blow_up(opts, epoch, step, "gradient norm", gnorm));
         }
@@ -374,13 +447,23 @@ impl<'a> Trainer<'a> {
         } else {
             opts.lr
         };
-        let wts = &mut self.model.w;
-        opt::adam_step(&self.vars, &grads, &mut wts.adam_m, &mut wts.adam_v, step, lr, gscale)
-            .map_err(cerr("Adam step"))?;
-        opt::ema_update(&mut wts.ema, &self.vars, opt::ema_decay(opts.ema, step))
-            .map_err(cerr("EMA update"))?;
+        let w = &mut self.model.w;
+        let st = opt::StepState {
+            params: &mut w.params,
+            m: &mut w.adam_m,
+            v: &mut w.adam_v,
+            ema: &mut w.ema,
+        };
+        opt::adam_ema_step(
+            st,
+            &self.grads,
+            step,
+            lr,
+            gscale,
+            opt::ema_decay(opts.ema, step),
+        );
         self.model.meta.step = step;
-        Ok(loss_val)
+        Ok(loss)
     }
 }
 
@@ -391,27 +474,4 @@ fn blow_up(opts: &TrainOpts, epoch: usize, step: u64, what: &str, v: f64) -> Err
          training data, or sigma_min = {} too small for the data resolution",
         opts.lr, opts.sigma_min
     ))
-}
-
-impl LearnedModel {
-    /// The same model with its tensors on `dev`.
-    pub(crate) fn to_device(&self, dev: &Device) -> Result<Self> {
-        let mv = |ts: &[Tensor]| -> Result<Vec<Tensor>> {
-            ts.iter()
-                .map(|t| t.to_device(dev).map_err(cerr("moving weights")))
-                .collect()
-        };
-        let w = &self.w;
-        Ok(LearnedModel {
-            meta: self.meta.clone(),
-            w: super::Weights {
-                params: mv(&w.params)?,
-                ema: mv(&w.ema)?,
-                best: mv(&w.best)?,
-                adam_m: mv(&w.adam_m)?,
-                adam_v: mv(&w.adam_v)?,
-            },
-            device: dev.clone(),
-        })
-    }
 }

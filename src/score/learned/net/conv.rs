@@ -19,7 +19,12 @@ pub(super) fn specs(cfg: &NetConfig, s: &mut SpecList) {
     }
 }
 
-pub(super) fn forward(cfg: &NetConfig, c: &mut Cursor, x: &Tensor, c_noise: &Tensor) -> Result<Tensor> {
+pub(super) fn forward(
+    cfg: &NetConfig,
+    c: &mut Cursor,
+    x: &Tensor,
+    c_noise: &Tensor,
+) -> Result<Tensor> {
     let n = cfg.state_shape[0];
     let b = x.dim(0)?;
     let e = noise_embedding(c, c_noise)?;

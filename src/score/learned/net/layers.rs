@@ -32,11 +32,11 @@ pub(crate) fn circ_conv(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
 }
 
 /// Number of sinusoidal features of c_noise (plus c_noise itself).
-const N_FREQ: usize = 8;
+pub(crate) const N_FREQ: usize = 8;
 
 /// Fixed frequencies of the sinusoidal noise features, geometric from 0.5 to 16 (c_noise =
 /// ln σ / 4 lies in about [-1.2, 1.2]).
-fn freqs() -> Vec<f32> {
+pub(crate) fn freqs() -> Vec<f32> {
     (0..N_FREQ)
         .map(|i| (0.5f64 * (32.0f64).powf(i as f64 / (N_FREQ - 1) as f64)) as f32)
         .collect()

@@ -1,6 +1,6 @@
 //! MLP for vector states: `[c_in·y, ln σ / 4] → (Linear, SiLU) × layers → Linear → D`.
-use super::{Cursor, NetConfig, SpecList};
 use super::layers::{linear, linear_silu};
+use super::{Cursor, NetConfig, SpecList};
 use candle_core::{Result, Tensor};
 
 pub(super) fn specs(cfg: &NetConfig, s: &mut SpecList) {
@@ -13,7 +13,12 @@ pub(super) fn specs(cfg: &NetConfig, s: &mut SpecList) {
     s.linear("mlp.out", fan_in, d);
 }
 
-pub(super) fn forward(cfg: &NetConfig, c: &mut Cursor, x: &Tensor, c_noise: &Tensor) -> Result<Tensor> {
+pub(super) fn forward(
+    cfg: &NetConfig,
+    c: &mut Cursor,
+    x: &Tensor,
+    c_noise: &Tensor,
+) -> Result<Tensor> {
     let mut h = Tensor::cat(&[x, c_noise], 1)?;
     for _ in 0..cfg.layers {
         let (w, b) = c.pair()?;

@@ -58,13 +58,21 @@ impl SpecList {
     /// A dense layer `in → out`: weight `[out, in]` and bias `[out]`.
     pub fn linear(&mut self, name: &str, fan_in: usize, out: usize) {
         let b = 1.0 / (fan_in as f64).sqrt();
-        self.push(format!("{name}.weight"), vec![out, fan_in], Init::Uniform(b));
+        self.push(
+            format!("{name}.weight"),
+            vec![out, fan_in],
+            Init::Uniform(b),
+        );
         self.push(format!("{name}.bias"), vec![out], Init::Uniform(b));
     }
     /// A k×k convolution `cin → cout`: weight `[cout, cin, k, k]`, bias `[cout]`.
     pub fn conv(&mut self, name: &str, cin: usize, cout: usize, k: usize) {
         let b = 1.0 / ((cin * k * k) as f64).sqrt();
-        self.push(format!("{name}.weight"), vec![cout, cin, k, k], Init::Uniform(b));
+        self.push(
+            format!("{name}.weight"),
+            vec![cout, cin, k, k],
+            Init::Uniform(b),
+        );
         self.push(format!("{name}.bias"), vec![cout], Init::Uniform(b));
     }
     fn push(&mut self, name: String, shape: Vec<usize>, init: Init) {

@@ -43,7 +43,12 @@ fn block(c: &mut Cursor, h: &Tensor, e: &Tensor) -> Result<Tensor> {
     silu_with_shift(&h, e, we, be)
 }
 
-pub(super) fn forward(cfg: &NetConfig, c: &mut Cursor, x: &Tensor, c_noise: &Tensor) -> Result<Tensor> {
+pub(super) fn forward(
+    cfg: &NetConfig,
+    c: &mut Cursor,
+    x: &Tensor,
+    c_noise: &Tensor,
+) -> Result<Tensor> {
     let n = cfg.state_shape[0];
     let b = x.dim(0)?;
     let e = noise_embedding(c, c_noise)?;
