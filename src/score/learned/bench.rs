@@ -54,6 +54,7 @@ fn bench(
         let mut tr = Trainer::new(&mut model, &prep, &opts)?;
         let rows: Vec<usize> = (0..opts.batch).collect();
         let mut t0 = Instant::now();
+        let mut b = Batch::default();
         for s in 0..warm + steps {
             if s == warm {
                 t0 = Instant::now();
@@ -65,7 +66,7 @@ fn bench(
                 antithetic: opts.antithetic,
                 unit_weight: false,
             };
-            let b = Batch::draw(&prep.train, d, &rows, &mut rng, &nd);
+            b.redraw(&prep.train, d, &rows, &mut rng, &nd);
             tr.step(&b, 0)?;
         }
         Ok((steps * opts.batch) as f64 / t0.elapsed().as_secs_f64())

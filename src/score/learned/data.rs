@@ -167,6 +167,7 @@ pub(crate) fn c_noise(sigma: f64) -> f64 {
 }
 
 /// One denoising minibatch in host memory: network inputs and targets.
+#[derive(Default)]
 pub(crate) struct Batch {
     /// `c_in(σ_b) (y_b + σ_b z_b)`, `[R, D]` (R = B, or 2B with antithetic pairs).
     pub x_in: Vec<f32>,
@@ -194,13 +195,21 @@ impl Batch {
     /// Draws σ and z for the rows `rows` of `y` (row length `d`). With antithetic pairs every
     /// data row appears twice, with `+z` and `−z`.
     pub fn draw(y: &[f32], d: usize, rows: &[usize], rng: &mut Rng, nd: &NoiseDraw) -> Self {
+        let mut b = Batch::default();
+        b.redraw(y, d, rows, rng, nd);
+        b
+    }
+
+    /// [`Batch::draw`] into this batch's buffers (no allocation once they are large enough).
+    pub fn redraw(&mut self, y: &[f32], d: usize, rows: &[usize], rng: &mut Rng, nd: &NoiseDraw) {
         let rep = if nd.antithetic { 2 } else { 1 };
         let b = rows.len() * rep;
-        let mut x_in = vec![0f32; b * d];
-        let mut z = vec![0f32; b * d];
-        let mut cn = vec![0f32; b];
-        let mut kk = vec![0f32; b];
-        let mut zr = vec![0f32; d];
+        self.x_in.resize(b * d, 0.0);
+        self.z.resize(b * d, 0.0);
+        self.c_noise.resize(b, 0.0);
+        self.k.resize(b, 0.0);
+        let (x_in, z, cn, kk) = (&mut self.x_in, &mut self.z, &mut self.c_noise, &mut self.k);
+        let mut zr = vec![0f32; d]; // one row: negligible next to the batch
         for (j, &r) in rows.iter().enumerate() {
             let sigma = draw_sigma(rng, nd.sigma_min, nd.sigma_max);
             fill_normal(rng, &mut zr);
@@ -224,12 +233,6 @@ impl Batch {
                     zk[i] = zv * kt;
                 }
             }
-        }
-        Batch {
-            x_in,
-            c_noise: cn,
-            z,
-            k: kk,
         }
     }
 }

@@ -261,6 +261,8 @@ pub(crate) struct Trainer<'a> {
     val: ValSet,
     /// Per-sample validation losses of the kept (`best`) model.
     best_rows: Option<Vec<f64>>,
+    /// Reused minibatch buffers.
+    batch: Batch,
 }
 
 impl<'a> Trainer<'a> {
@@ -289,6 +291,7 @@ impl<'a> Trainer<'a> {
             dbuf: vec![],
             val,
             best_rows: None,
+            batch: Batch::default(),
         })
     }
 
@@ -382,8 +385,11 @@ impl<'a> Trainer<'a> {
                     antithetic: opts.antithetic,
                     unit_weight: opts.loss_weight == LossWeight::Balanced,
                 };
-                let batch = Batch::draw(&self.prep.train, d, rows, &mut rng, &nd);
-                let l = self.step(&batch, epoch)?;
+                let mut batch = std::mem::take(&mut self.batch);
+                batch.redraw(&self.prep.train, d, rows, &mut rng, &nd);
+                let l = self.step(&batch, epoch);
+                self.batch = batch;
+                let l = l?;
                 loss_acc += l * rows.len() as f64;
                 seen += rows.len();
                 steps += 1;

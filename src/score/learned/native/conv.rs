@@ -3,7 +3,7 @@
 //! by one gemm per sample; samples are processed in a fixed number of chunks in parallel, and
 //! weight gradients are summed chunk by chunk in a fixed order, so results do not depend on
 //! the number of threads.
-use super::kernels::{col_sums, matmul, sigmoid};
+use super::kernels::{col_sums, gemm_strided, matmul, shift_silu, taps_axpy, taps_dot, Mat};
 use crate::score::learned::net::layers::{freqs, N_FREQ};
 use crate::score::learned::net::NetConfig;
 use rayon::prelude::*;
@@ -97,15 +97,70 @@ fn col2im(dcols: &[f32], cin: usize, n: usize, k: usize, dh: &mut [f32]) {
     }
 }
 
-/// `z ← z + b; s ← σ(z); h ← z s` for one channel.
-#[inline]
-fn shift_silu(z: &mut [f32], s: &mut [f32], h: &mut [f32], b: f32) {
-    for ((zv, sv), hv) in z.iter_mut().zip(s.iter_mut()).zip(h.iter_mut()) {
-        let v = *zv + b;
-        let sg = sigmoid(v);
-        *zv = v;
-        *sv = sg;
-        *hv = v * sg;
+/// Circularly padded copy of one N×N plane: `ext[i, j] = src[i − p, j − p]` (mod N),
+/// `ext` is `(N+2p)²`.
+fn pad_plane(src: &[f32], n: usize, p: usize, ext: &mut [f32]) {
+    let m = n + 2 * p;
+    for i in 0..m {
+        let s = &src[((i + n - p % n) % n) * n..][..n];
+        let e = &mut ext[i * m..(i + 1) * m];
+        for (j, v) in e.iter_mut().enumerate() {
+            *v = s[(j + n - p % n) % n];
+        }
+    }
+}
+
+/// Direct circular convolution to one output channel (the last layer):
+/// `out[x, y] += Σ_{ci,dx,dy} w[ci, dx, dy] h_ci[x+dx−p, y+dy−p]`, over padded planes that stay
+/// in L1 (no im2col matrix). `ext` is scratch of `(N+2p)²`.
+fn conv_to_one(
+    out: &mut [f32],
+    h: &[f32],
+    w: &[f32],
+    cin: usize,
+    n: usize,
+    k: usize,
+    ext: &mut [f32],
+) {
+    let (p, nn, kk) = (k / 2, n * n, k * k);
+    for ci in 0..cin {
+        pad_plane(&h[ci * nn..(ci + 1) * nn], n, p, ext);
+        taps_axpy(out, ext, &w[ci * kk..(ci + 1) * kk], n, k, false);
+    }
+}
+
+/// Backward of [`conv_to_one`]: `gw[ci, dx, dy] += Σ gz[x, y] h_ci[x+dx−p, y+dy−p]` and, with
+/// `dh`, `dh_ci[q] = Σ_{dx,dy} w[ci, dx, dy] gz[q − (dx−p, dy−p)]`.
+#[allow(clippy::too_many_arguments)]
+fn conv_to_one_backward(
+    gz: &[f32],
+    h: &[f32],
+    w: &[f32],
+    gw: &mut [f32],
+    dh: Option<&mut [f32]>,
+    cin: usize,
+    n: usize,
+    k: usize,
+    ext: &mut [f32],
+) {
+    let (p, nn, kk) = (k / 2, n * n, k * k);
+    for ci in 0..cin {
+        pad_plane(&h[ci * nn..(ci + 1) * nn], n, p, ext);
+        taps_dot(gz, ext, &mut gw[ci * kk..(ci + 1) * kk], n, k);
+    }
+    if let Some(dh) = dh {
+        dh.iter_mut().for_each(|v| *v = 0.0);
+        pad_plane(gz, n, p, ext);
+        for ci in 0..cin {
+            taps_axpy(
+                &mut dh[ci * nn..(ci + 1) * nn],
+                ext,
+                &w[ci * kk..(ci + 1) * kk],
+                n,
+                k,
+                true,
+            );
+        }
     }
 }
 
@@ -252,10 +307,9 @@ impl ConvNative {
                     .for_each(|(c, (fc, ws))| {
                         for (j, fb) in fc.chunks_exact_mut(nn).enumerate() {
                             let b = c * cr + j;
-                            let cols = &mut ws.cols[..ci * k * k * nn];
-                            im2col(&hin[b * ci * nn..(b + 1) * ci * nn], ci, n, k, cols);
-                            matmul(fb, wl, cols, 1, nn, ci * k * k, false, false, false, false);
-                            fb.iter_mut().for_each(|v| *v += bl[0]);
+                            fb.iter_mut().for_each(|v| *v = bl[0]);
+                            let hb = &hin[b * ci * nn..(b + 1) * ci * nn];
+                            conv_to_one(fb, hb, wl, ci, n, k, &mut ws.dcols);
                         }
                     });
             } else {
@@ -277,6 +331,7 @@ impl ConvNative {
                             let b = c * cr + j;
                             let cols = &mut ws.cols[..ci * k * k * nn];
                             im2col(&hin[b * ci * nn..(b + 1) * ci * nn], ci, n, k, cols);
+
                             matmul(zb, wl, cols, co, nn, ci * k * k, false, false, false, false);
                             for o in 0..co {
                                 let r = o * nn..(o + 1) * nn;
@@ -331,9 +386,21 @@ impl ConvNative {
                     for (j, ghb) in ghc.chunks_exact_mut(ci * nn).enumerate() {
                         let b = c * cr + j;
                         let gzb = &gz[b * co * nn..(b + 1) * co * nn];
+                        let hb = &hin[b * ci * nn..(b + 1) * ci * nn];
+                        if co == 1 {
+                            ws.gb[0] += gzb.iter().sum::<f32>();
+                            let dh = if want_dh { Some(&mut *ghb) } else { None };
+                            conv_to_one_backward(gzb, hb, wl, gw, dh, ci, n, k, &mut ws.dcols);
+                            continue;
+                        }
                         let cols = &mut ws.cols[..ckk * nn];
                         im2col(&hin[b * ci * nn..(b + 1) * ci * nn], ci, n, k, cols);
-                        matmul(gw, gzb, cols, co, ckk, nn, false, true, true, false);
+
+                        // gWᵀ [ckk × co] += cols · gZ_bᵀ, stored so that gemm reads both
+                        // operands without repacking the large im2col matrix.
+                        let a = Mat::rm(gzb, nn, false);
+                        let bm = Mat::rm(cols, nn, true);
+                        gemm_strided(gw, 1, co, a, bm, co, ckk, nn, true, false);
                         for o in 0..co {
                             let sum: f32 = gzb[o * nn..(o + 1) * nn].iter().sum();
                             ws.gb[o] += sum;
@@ -342,6 +409,7 @@ impl ConvNative {
                         if want_dh {
                             let dcols = &mut ws.dcols[..ckk * nn];
                             matmul(dcols, wl, gzb, ckk, nn, co, true, false, false, false);
+
                             ghb.iter_mut().for_each(|v| *v = 0.0);
                             col2im(dcols, ci, n, k, ghb);
                         }
@@ -351,10 +419,13 @@ impl ConvNative {
             g[wi].iter_mut().for_each(|v| *v = 0.0);
             g[bi].iter_mut().for_each(|v| *v = 0.0);
             for ws in &self.chunks[..n_chunks] {
-                g[wi]
-                    .iter_mut()
-                    .zip(&ws.gw[..co * ckk])
-                    .for_each(|(a, b)| *a += b);
+                // ws.gw holds gWᵀ ([ckk × co]); g[wi] is [co × ckk].
+                for o in 0..co {
+                    let gr = &mut g[wi][o * ckk..(o + 1) * ckk];
+                    for (r, v) in gr.iter_mut().enumerate() {
+                        *v += ws.gw[r * co + o];
+                    }
+                }
                 g[bi]
                     .iter_mut()
                     .zip(&ws.gb[..co])

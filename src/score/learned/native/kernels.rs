@@ -2,6 +2,96 @@
 //! vectorisable element-wise loops (SiLU with a polynomial exp), compiled for AVX2+FMA when the
 //! CPU has it (runtime dispatch) and for the baseline otherwise.
 
+/// A matrix operand: data and (row, column) strides in elements.
+#[derive(Clone, Copy)]
+pub(crate) struct Mat<'a> {
+    pub data: &'a [f32],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<'a> Mat<'a> {
+    /// Row-major `[rows × cols]` storage (or its transpose with `t`).
+    pub fn rm(data: &'a [f32], cols: usize, t: bool) -> Self {
+        if t {
+            Mat {
+                data,
+                rs: 1,
+                cs: cols,
+            }
+        } else {
+            Mat {
+                data,
+                rs: cols,
+                cs: 1,
+            }
+        }
+    }
+}
+
+/// `C[m×n] (+)= A[m×k] · B[k×n]` for arbitrary strides; C has strides `(c_rs, c_cs)`.
+/// `acc`: add to C instead of overwriting. `par`: let gemm use the current rayon pool.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_strided(
+    c: &mut [f32],
+    c_rs: usize,
+    c_cs: usize,
+    a: Mat,
+    b: Mat,
+    m: usize,
+    n: usize,
+    k: usize,
+    acc: bool,
+    par: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let last = |rs: usize, cs: usize, r: usize, cc: usize| (r - 1) * rs + (cc - 1) * cs;
+    assert!(c.len() > last(c_rs, c_cs, m, n));
+    if k == 0 {
+        if !acc {
+            for i in 0..m {
+                for j in 0..n {
+                    c[i * c_rs + j * c_cs] = 0.0;
+                }
+            }
+        }
+        return;
+    }
+    assert!(a.data.len() > last(a.rs, a.cs, m, k) && b.data.len() > last(b.rs, b.cs, k, n));
+    let parallelism = if par && rayon::current_num_threads() > 1 {
+        gemm::Parallelism::Rayon(rayon::current_num_threads())
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: every element addressed through the strides lies inside its slice (asserted
+    // above), and c does not alias a or b (a mutable and two shared borrows).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            c_cs as isize,
+            c_rs as isize,
+            acc,
+            a.data.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
+            1.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            parallelism,
+        )
+    }
+}
+
 /// `C[m×n] (+)= op(A)[m×k] · op(B)[k×n]`, all row-major. `ta`: A is stored as `[k×m]`;
 /// `tb`: B is stored as `[n×k]`. `acc`: add to C instead of overwriting. `par`: let gemm use
 /// the current rayon pool (for large products called from a single thread).
@@ -18,48 +108,9 @@ pub(crate) fn matmul(
     acc: bool,
     par: bool,
 ) {
-    assert!(c.len() >= m * n && a.len() >= m * k && b.len() >= k * n);
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !acc {
-            c[..m * n].iter_mut().for_each(|v| *v = 0.0);
-        }
-        return;
-    }
-    let (a_rs, a_cs) = if ta { (1, m as isize) } else { (k as isize, 1) };
-    let (b_rs, b_cs) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    let parallelism = if par && rayon::current_num_threads() > 1 {
-        gemm::Parallelism::Rayon(rayon::current_num_threads())
-    } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: the slices hold at least the m×n, m×k and k×n elements addressed by the
-    // strides above (asserted), and c does not alias a or b (distinct borrows).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            acc,
-            a.as_ptr(),
-            a_cs,
-            a_rs,
-            b.as_ptr(),
-            b_cs,
-            b_rs,
-            1.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            parallelism,
-        )
-    }
+    let a = Mat::rm(a, if ta { m } else { k }, ta);
+    let b = Mat::rm(b, if tb { k } else { n }, tb);
+    gemm_strided(c, n, 1, a, b, m, n, k, acc, par)
 }
 
 /// `e^x` in f32 to ~2 ulp, branch-free so that loops over it vectorise: x = n ln2 + r with
@@ -124,6 +175,67 @@ multiversion! {
                 zr[j] = v;
                 sr[j] = s;
                 hr[j] = v * s;
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// One channel of a conv layer: `z ← z + b`, `sig ← σ(z)`, `h ← z σ(z)`.
+    pub(crate) fn shift_silu(z: &mut [f32], sig: &mut [f32], h: &mut [f32], b: f32) {
+        for ((zv, sv), hv) in z.iter_mut().zip(sig.iter_mut()).zip(h.iter_mut()) {
+            let v = *zv + b;
+            let sg = sigmoid(v);
+            *zv = v;
+            *sv = sg;
+            *hv = v * sg;
+        }
+    }
+}
+
+multiversion! {
+    /// k×k taps over a padded plane `ext` (`(N+k−1)²`): `out[x, y] += Σ w[dx, dy]
+    /// ext[x+ox, y+oy]` with `(ox, oy) = (dx, dy)`, or `(k−1−dx, k−1−dy)` with `flip`.
+    pub(crate) fn taps_axpy(out: &mut [f32], ext: &[f32], w: &[f32], n: usize, k: usize, flip: bool) {
+        let m = n + k - 1;
+        for dx in 0..k {
+            for dy in 0..k {
+                let wv = w[dx * k + dy];
+                let (ox, oy) = if flip { (k - 1 - dx, k - 1 - dy) } else { (dx, dy) };
+                for x in 0..n {
+                    let e = &ext[(x + ox) * m + oy..(x + ox) * m + oy + n];
+                    let o = &mut out[x * n..(x + 1) * n];
+                    for (a, b) in o.iter_mut().zip(e) {
+                        *a += wv * b;
+                    }
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// k×k correlations with a padded plane: `gw[dx, dy] += Σ_{x,y} g[x, y] ext[x+dx, y+dy]`.
+    pub(crate) fn taps_dot(g: &[f32], ext: &[f32], gw: &mut [f32], n: usize, k: usize) {
+        let m = n + k - 1;
+        let mut acc = [0f32; 64];
+        for dx in 0..k {
+            for dy in 0..k {
+                let mut total = 0.0f32;
+                for c0 in (0..n).step_by(64) {
+                    let w = (n - c0).min(64);
+                    let acc = &mut acc[..w];
+                    acc.iter_mut().for_each(|v| *v = 0.0);
+                    for x in 0..n {
+                        let e = &ext[(x + dx) * m + dy + c0..(x + dx) * m + dy + c0 + w];
+                        let gr = &g[x * n + c0..x * n + c0 + w];
+                        for ((a, u), v) in acc.iter_mut().zip(gr).zip(e) {
+                            *a += u * v;
+                        }
+                    }
+                    total += acc.iter().sum::<f32>();
+                }
+                gw[dx * k + dy] += total;
             }
         }
     }
