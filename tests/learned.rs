@@ -431,3 +431,106 @@ fn same_seed_same_weights() {
     .unwrap();
     assert_ne!(a.flat_params(), c.flat_params());
 }
+
+#[test]
+fn unet_trains_saves_and_scores_on_candle() {
+    quiet();
+    let n = 8;
+    let g = GaussField::new(n, 1.0);
+    let mut rng = stream_rng(51, 0);
+    let mut v = Vec::new();
+    for _ in 0..120 {
+        v.extend(g.draw(&mut rng));
+    }
+    let data = ArrayD::from_shape_vec(IxDyn(&[120, n, n]), v).unwrap();
+    let opts = TrainOpts {
+        arch: Arch::Unet,
+        channels: 4,
+        kernel: 3,
+        emb: 8,
+        epochs: 2,
+        batch: 32,
+        lr: 1e-3,
+        warmup: 5,
+        ..TrainOpts::default()
+    };
+    let m = learned::train(data.view(), &opts, None).unwrap();
+    assert_eq!(m.history().len(), 2);
+    assert!(m.history().iter().all(|h| h.train_loss.is_finite()));
+    let dir = tmp_dir("unet");
+    m.save(&dir).unwrap();
+    let l = LearnedModel::load(&dir).unwrap();
+    let x = data.clone().into_shape_with_order((120, n * n)).unwrap();
+    let (a, b) = (scores(&m, &x), scores(&l, &x));
+    assert!(a.iter().all(|v| v.is_finite()));
+    assert!(a
+        .iter()
+        .zip(b.iter())
+        .all(|(u, v)| u.to_bits() == v.to_bits()));
+    std::fs::remove_dir_all(&dir).unwrap();
+    // N not divisible by 4 is refused with the reason.
+    let bad = ArrayD::zeros(IxDyn(&[10, 6, 6]));
+    let e = learned::train(bad.view(), &opts, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("divisible by 4"), "{e}");
+}
+
+#[test]
+fn sampler_reproduces_the_data_distribution() {
+    quiet();
+    // Learned score of N(2, 0.5²) as in gaussian_1d_score_is_recovered (≈ 4 % score error).
+    let (mu, sd) = (2.0, 0.5);
+    let mut rng = stream_rng(11, 0);
+    let data = ArrayD::from_shape_fn(IxDyn(&[4000, 1]), |_| mu + sd * normal(&mut rng));
+    let model = learned::train(data.view(), &mlp_opts(40), None).unwrap();
+    let opts = learned::diagnostics::SampleOpts {
+        samples: 2000,
+        steps: 200,
+        seed: 3,
+        ..Default::default()
+    };
+    let s = learned::diagnostics::sample(&model.score(), &opts).unwrap();
+    assert_eq!(s.shape(), &[2000, 1]);
+    let n = s.len() as f64;
+    let m = s.sum() / n;
+    let v = s.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    eprintln!("sampler: mean {m:.4} std {:.4}", v.sqrt());
+    // Standard errors with 2000 samples: mean 0.5/√2000 = 0.011, std 1/√4000 = 1.6 %
+    // relative. A score with relative error e shifts the std by about e (≈ 4 % here), and the
+    // 200-level sampler adds a little discretisation bias. Tolerances: 0.05 on the mean
+    // (≈ 4.5 SE), 10 % on the std.
+    assert!((m - mu).abs() < 0.05, "mean {m}");
+    assert!((v.sqrt() / sd - 1.0).abs() < 0.10, "std {}", v.sqrt());
+    // Seeded: the same seed gives the same samples.
+    let s2 = learned::diagnostics::sample(&model.score(), &opts).unwrap();
+    assert_eq!(s, s2);
+}
+
+#[test]
+fn radial_spectrum_of_known_fields() {
+    let n = 8;
+    let tau = std::f64::consts::TAU;
+    // θ = cos(2π·3x/N) + 0.5: mean of θ² over the mode = 1/2 in shell 3, 0.25 in shell 0.
+    let f = ndarray::Array3::from_shape_fn((2, n, n), |(_, x, _)| {
+        (tau * 3.0 * x as f64 / n as f64).cos() + 0.5
+    });
+    let e = learned::diagnostics::radial_spectrum(f.view()).unwrap();
+    assert_eq!(e.len(), n / 2 + 1);
+    let expect = [0.25, 0.0, 0.0, 0.5, 0.0];
+    for (a, b) in e.iter().zip(expect) {
+        assert!((a - b).abs() < 1e-12, "{e:?}");
+    }
+    // A diagonal mode (kx, ky) = (1, 1) sits in shell round(√2) = 1.
+    let f = ndarray::Array3::from_shape_fn((1, n, n), |(_, x, y)| {
+        (tau * (x + y) as f64 / n as f64).sin()
+    });
+    let e = learned::diagnostics::radial_spectrum(f.view()).unwrap();
+    assert!(
+        (e[1] - 0.5).abs() < 1e-12 && e.iter().sum::<f64>() - 0.5 < 1e-12,
+        "{e:?}"
+    );
+    assert!(
+        learned::diagnostics::radial_spectrum(ndarray::Array3::zeros((1, 4, 5)).view()).is_err()
+    );
+}

@@ -45,7 +45,8 @@ impl Default for SampleOpts {
 /// model's standardised units: start from `N(0, σ_max²)`; for each noise level σ_i (geometric
 /// from σ_max to σ_min) a reverse-diffusion predictor
 /// `y ← y + (σ_i² − σ_{i+1}²) s(y, σ_i) + √(σ_i² − σ_{i+1}²) z` and `corrector` Langevin
-/// steps `y ← y + ε s(y, σ_{i+1}) + √(2ε) z` with `ε = 2 (snr ‖z‖ / ‖s‖)²` per sample.
+/// steps `y ← y + ε s(y, σ_{i+1}) + √(2ε) z` with `ε = 2 (snr ‖z‖ / ‖s‖)²` (norms averaged
+/// over the samples).
 ///
 /// Returns `[samples, ...state]` in physical units. Seeded: the same seed gives the same
 /// samples. Checks Ctrl-C at every noise level.
@@ -91,14 +92,20 @@ pub fn sample(score: &LearnedScore, opts: &SampleOpts) -> Result<ArrayD<f64>> {
         for _ in 0..opts.corrector {
             let g = score.eval_std(&y, s1)?;
             fill_normal(&mut rng, &mut z);
-            for ((yr, gr), zr) in y.chunks_mut(d).zip(g.chunks(d)).zip(z.chunks(d)) {
-                let gn = gr.iter().map(|v| (*v as f64).powi(2)).sum::<f64>().sqrt();
-                let zn = zr.iter().map(|v| (*v as f64).powi(2)).sum::<f64>().sqrt();
-                let eps = 2.0 * (opts.snr * zn / gn.max(1e-30)).powi(2);
-                let (a, b) = (eps as f32, (2.0 * eps).sqrt() as f32);
-                for ((yv, gv), zv) in yr.iter_mut().zip(gr).zip(zr) {
-                    *yv += a * gv + b * zv;
-                }
+            // Step size from the batch-mean norms (as in Song et al.'s code): per-sample
+            // norms are unstable in low dimension, where ‖z‖ / ‖s‖ can be huge for a sample
+            // sitting at a mode.
+            let norm = |v: &[f32]| {
+                v.chunks(d)
+                    .map(|r| r.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt())
+                    .sum::<f64>()
+                    / n as f64
+            };
+            let (gn, zn) = (norm(&g), norm(&z));
+            let eps = 2.0 * (opts.snr * zn / gn.max(1e-30)).powi(2);
+            let (a, b) = (eps as f32, (2.0 * eps).sqrt() as f32);
+            for ((yv, gv), zv) in y.iter_mut().zip(&g).zip(&z) {
+                *yv += a * gv + b * zv;
             }
         }
         bar.inc(1);
