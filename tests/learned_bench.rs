@@ -22,6 +22,8 @@ fn dsm_training_throughput() {
         if which != "mlp" {
             let conv = fdtlab::score::learned::bench::bench_dsm_conv(t).unwrap();
             println!("dsm conv 32x32 (default net) batch 128, {t} thread(s): {conv:.0} samples/s");
+            let ev = fdtlab::score::learned::bench::bench_score_conv(t).unwrap();
+            println!("learned score eval conv 32x32, {t} thread(s): {ev:.0} states/s");
         }
     }
 }

@@ -100,3 +100,44 @@ pub fn bench_dsm_conv(threads: usize) -> Result<f64> {
     };
     bench(opts, &[32, 32], threads, 2, 10)
 }
+
+/// Score evaluation throughput (states/s) of an untrained default periodic conv net on 32×32
+/// fields (the cost of a learned-score GFDT per stored state).
+pub fn bench_score_conv(threads: usize) -> Result<f64> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| Error::invalid(format!("thread pool: {e}")))?;
+    pool.install(|| {
+        use crate::score::Score;
+        let opts = TrainOpts {
+            arch: Arch::Conv,
+            ..TrainOpts::default()
+        };
+        let state = [32, 32];
+        opts.validate(&state)?;
+        let meta = ModelMeta {
+            net: NetConfig::from_opts(&opts, &state),
+            sigma_min: 0.01,
+            sigma_max: 10.0,
+            mean: 0.0,
+            scale: 1.0,
+            seed: 0,
+            step: 0,
+            history: vec![],
+            best_epoch: None,
+            best_val: None,
+            interrupted: false,
+            opts,
+        };
+        let score = LearnedModel::init(meta).score();
+        let n = 512;
+        let x =
+            ndarray::Array2::from_shape_fn((n, 1024), |(i, j)| ((i * 7 + j * 3) % 11) as f64 * 0.1);
+        let mut out = ndarray::Array2::zeros((n, 1024));
+        score.eval_batch(x.view(), out.view_mut())?; // warm-up (workspaces)
+        let t0 = Instant::now();
+        score.eval_batch(x.view(), out.view_mut())?;
+        Ok(n as f64 / t0.elapsed().as_secs_f64())
+    })
+}

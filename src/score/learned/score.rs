@@ -8,24 +8,38 @@ use crate::score::Score;
 use crate::{Error, Result};
 use candle_core::{DType, Device, Tensor};
 use ndarray::{ArrayView2, ArrayViewMut2};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The learned score `s(x) = ∇ log ρ(x)` in physical units: the network at σ_min with the best
 /// EMA weights, `s_x(x) = c_out(σ_min) F(c_in·y, c_noise(σ_min)) / scale` with
 /// `y = (x − mean)/scale` (see [`super::opts::Output`]).
 /// Runs on the native CPU engine where it implements the architecture, else on candle
 /// (U-Net, GPU). Cheap to clone (weights are shared); f64 in and out, f32 inside.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LearnedScore {
     cfg: NetConfig,
     w: Arc<Vec<Vec<f32>>>,
     /// Candle weights and device, where candle evaluates the network.
     candle: Option<(Vec<Tensor>, Device)>,
+    /// Native engines with their workspaces, reused across calls (one per concurrent caller).
+    pool: Arc<Mutex<Vec<NativeNet>>>,
     mean: f64,
     scale: f64,
     sigma_min: f64,
     sigma_max: f64,
     name: String,
+}
+
+impl std::fmt::Debug for LearnedScore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LearnedScore")
+            .field("net", &self.cfg.describe())
+            .field("mean", &self.mean)
+            .field("scale", &self.scale)
+            .field("sigma_min", &self.sigma_min)
+            .field("sigma_max", &self.sigma_max)
+            .finish()
+    }
 }
 
 impl LearnedScore {
@@ -48,6 +62,7 @@ impl LearnedScore {
             cfg: cfg.clone(),
             w: Arc::new(model.w.best.clone()),
             candle,
+            pool: Arc::new(Mutex::new(Vec::new())),
             mean: model.meta.mean,
             scale: model.meta.scale,
             sigma_min: model.meta.sigma_min,
@@ -137,7 +152,10 @@ impl LearnedScore {
         let (ci, cn, co) = (c_in(s) as f32, c_noise(s) as f32, self.cfg.c_out(s) as f32);
         let mut out = Vec::with_capacity(y.len());
         let mut native = match &self.candle {
-            None => NativeNet::new(&self.cfg),
+            None => {
+                let pooled = self.pool.lock().ok().and_then(|mut p| p.pop());
+                pooled.or_else(|| NativeNet::new(&self.cfg))
+            }
             Some(_) => None,
         };
         for yc in y.chunks(eval_chunk(d) * d) {
@@ -165,6 +183,9 @@ impl LearnedScore {
                     ))
                 }
             }
+        }
+        if let (Some(net), Ok(mut p)) = (native, self.pool.lock()) {
+            p.push(net);
         }
         Ok(out)
     }

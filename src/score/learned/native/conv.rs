@@ -11,11 +11,13 @@ use rayon::prelude::*;
 /// Upper bound on the number of sample chunks (and per-chunk workspaces).
 const MAX_CHUNKS: usize = 16;
 
-/// Per-chunk scratch: im2col matrix, its gradient, partial weight and bias gradients.
+/// Per-chunk scratch: im2col matrix, its gradient (backward only), a padded plane, partial
+/// weight and bias gradients.
 #[derive(Default)]
 struct ChunkWs {
     cols: Vec<f32>,
     dcols: Vec<f32>,
+    ext: Vec<f32>,
     gw: Vec<f32>,
     gb: Vec<f32>,
 }
@@ -224,18 +226,41 @@ impl ConvNative {
         }
         self.f.resize(rows * nn, 0.0);
         self.feat.resize(rows * (2 * N_FREQ + 1), 0.0);
-        for v in [&mut self.ze, &mut self.se, &mut self.e, &mut self.ge] {
+        for v in [&mut self.ze, &mut self.se, &mut self.e] {
             v.resize(rows * self.emb, 0.0);
         }
-        self.gz.resize(rows * cmax * nn, 0.0);
-        self.gh.resize(rows * cmax * nn, 0.0);
-        self.gshift.resize(rows * cmax, 0.0);
-        let kk = self.k * self.k;
-        for ch in &mut self.chunks {
+        let (kk, m) = (self.k * self.k, self.n + self.k - 1);
+        let used = rows.div_ceil(chunk_rows(rows));
+        for ch in &mut self.chunks[..used] {
             ch.cols.resize(cmax * kk * nn, 0.0);
-            ch.dcols.resize(cmax * kk * nn, 0.0);
+            ch.ext.resize(m * m, 0.0);
             ch.gw.resize(cmax * cmax * kk, 0.0);
             ch.gb.resize(cmax, 0.0);
+        }
+    }
+
+    /// Sizes the buffers only the backward pass needs.
+    fn reserve_backward(&mut self) {
+        let (rows, nn, kk) = (self.rows, self.n * self.n, self.k * self.k);
+        let cmax = self
+            .cin
+            .iter()
+            .chain(&self.cout)
+            .copied()
+            .max()
+            .unwrap_or(1);
+        let grow = |v: &mut Vec<f32>, len: usize| {
+            if v.len() < len {
+                v.resize(len, 0.0);
+            }
+        };
+        grow(&mut self.gz, rows * cmax * nn);
+        grow(&mut self.gh, rows * cmax * nn);
+        grow(&mut self.gshift, rows * cmax);
+        grow(&mut self.ge, rows * self.emb);
+        let used = rows.div_ceil(chunk_rows(rows));
+        for ch in &mut self.chunks[..used] {
+            grow(&mut ch.dcols, cmax * kk * nn);
         }
     }
 
@@ -309,7 +334,7 @@ impl ConvNative {
                             let b = c * cr + j;
                             fb.iter_mut().for_each(|v| *v = bl[0]);
                             let hb = &hin[b * ci * nn..(b + 1) * ci * nn];
-                            conv_to_one(fb, hb, wl, ci, n, k, &mut ws.dcols);
+                            conv_to_one(fb, hb, wl, ci, n, k, &mut ws.ext);
                         }
                     });
             } else {
@@ -353,6 +378,7 @@ impl ConvNative {
     /// Backward pass from `d_f` (`[rows, N²]`) after [`Self::forward`] with the same weights;
     /// writes every parameter gradient into `g`.
     pub fn backward(&mut self, w: &[Vec<f32>], d_f: &[f32], g: &mut [Vec<f32>]) {
+        self.reserve_backward();
         let (n, k, rows, e_w) = (self.n, self.k, self.rows, self.emb);
         let nn = n * n;
         let cr = chunk_rows(rows);
@@ -390,7 +416,7 @@ impl ConvNative {
                         if co == 1 {
                             ws.gb[0] += gzb.iter().sum::<f32>();
                             let dh = if want_dh { Some(&mut *ghb) } else { None };
-                            conv_to_one_backward(gzb, hb, wl, gw, dh, ci, n, k, &mut ws.dcols);
+                            conv_to_one_backward(gzb, hb, wl, gw, dh, ci, n, k, &mut ws.ext);
                             continue;
                         }
                         let cols = &mut ws.cols[..ckk * nn];
