@@ -534,3 +534,52 @@ fn radial_spectrum_of_known_fields() {
         learned::diagnostics::radial_spectrum(ndarray::Array3::zeros((1, 4, 5)).view()).is_err()
     );
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    quiet();
+    let run = |threads: usize, arch: Arch| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let (data, opts) = match arch {
+                Arch::Mlp => (
+                    // Wide enough that gemm splits the products across threads.
+                    ArrayD::from_shape_fn(IxDyn(&[1200, 16]), {
+                        let mut rng = stream_rng(8, 0);
+                        move |_| normal(&mut rng)
+                    }),
+                    TrainOpts {
+                        hidden: 256,
+                        batch: 512,
+                        ..tiny_opts(1)
+                    },
+                ),
+                _ => {
+                    let g = GaussField::new(8, 1.0);
+                    let mut rng = stream_rng(9, 0);
+                    let v: Vec<f64> = (0..100).flat_map(|_| g.draw(&mut rng)).collect();
+                    (
+                        ArrayD::from_shape_vec(IxDyn(&[100, 8, 8]), v).unwrap(),
+                        TrainOpts {
+                            arch: Arch::Conv,
+                            channels: 8,
+                            kernel: 3,
+                            emb: 8,
+                            batch: 40,
+                            ..tiny_opts(1)
+                        },
+                    )
+                }
+            };
+            learned::train(data.view(), &opts, None)
+                .unwrap()
+                .flat_params()
+        })
+    };
+    for arch in [Arch::Mlp, Arch::Conv] {
+        assert_eq!(run(1, arch), run(2, arch), "{arch:?}");
+    }
+}
