@@ -1,0 +1,190 @@
+//! Score networks. A network is described by a serialisable [`NetConfig`]; its weights are a
+//! flat list of tensors in the order of [`NetConfig::specs`], so the same forward code runs
+//! with trainable variables, EMA weights or loaded weights.
+//!
+//! Every network maps `(c_in(σ)·y_t, c_noise(σ))` to a raw output `F` of the shape of the state;
+//! the score in standardised units is `F / σ` (see `train.rs`).
+mod conv;
+pub(crate) mod layers;
+mod mlp;
+mod unet;
+
+use super::opts::{Arch, Output, TrainOpts};
+use candle_core::{Result as CResult, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// Architecture and sizes of a score network (stored in `model.json`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NetConfig {
+    /// Network family.
+    pub arch: Arch,
+    /// Shape of one state: `[D]` (mlp) or `[N, N]` (conv, unet).
+    pub state_shape: Vec<usize>,
+    /// MLP hidden width.
+    pub hidden: usize,
+    /// MLP hidden layers / conv number of convolutions.
+    pub layers: usize,
+    /// conv / unet channels.
+    pub channels: usize,
+    /// conv / unet kernel size.
+    pub kernel: usize,
+    /// conv / unet noise-embedding width.
+    pub emb: usize,
+    /// How the output F becomes the score.
+    pub output: Output,
+}
+
+/// How a parameter is initialised.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Init {
+    /// Uniform on ±bound (PyTorch's default for linear and conv layers: bound = 1/√fan_in).
+    Uniform(f64),
+}
+
+/// Name and shape of one parameter tensor.
+#[derive(Clone, Debug)]
+pub(crate) struct ParamSpec {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub init: Init,
+}
+
+/// Collects parameter specs while a network describes itself.
+#[derive(Default)]
+pub(crate) struct SpecList(pub Vec<ParamSpec>);
+
+impl SpecList {
+    /// A dense layer `in → out`: weight `[out, in]` and bias `[out]`.
+    pub fn linear(&mut self, name: &str, fan_in: usize, out: usize) {
+        let b = 1.0 / (fan_in as f64).sqrt();
+        self.push(
+            format!("{name}.weight"),
+            vec![out, fan_in],
+            Init::Uniform(b),
+        );
+        self.push(format!("{name}.bias"), vec![out], Init::Uniform(b));
+    }
+    /// A k×k convolution `cin → cout`: weight `[cout, cin, k, k]`, bias `[cout]`.
+    pub fn conv(&mut self, name: &str, cin: usize, cout: usize, k: usize) {
+        let b = 1.0 / ((cin * k * k) as f64).sqrt();
+        self.push(
+            format!("{name}.weight"),
+            vec![cout, cin, k, k],
+            Init::Uniform(b),
+        );
+        self.push(format!("{name}.bias"), vec![cout], Init::Uniform(b));
+    }
+    fn push(&mut self, name: String, shape: Vec<usize>, init: Init) {
+        self.0.push(ParamSpec { name, shape, init });
+    }
+}
+
+/// Hands out the weights in spec order during a forward pass.
+pub(crate) struct Cursor<'a> {
+    w: &'a [Tensor],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(w: &'a [Tensor]) -> Self {
+        Cursor { w, i: 0 }
+    }
+    /// The next weight tensor.
+    pub fn next(&mut self) -> CResult<&'a Tensor> {
+        let t = self.w.get(self.i).ok_or_else(|| {
+            candle_core::Error::Msg(format!("network needs more than {} weights", self.w.len()))
+        })?;
+        self.i += 1;
+        Ok(t)
+    }
+    /// The next (weight, bias) pair.
+    pub fn pair(&mut self) -> CResult<(&'a Tensor, &'a Tensor)> {
+        Ok((self.next()?, self.next()?))
+    }
+    /// Errors unless every weight was used (guards spec/forward consistency).
+    pub fn finish(&self) -> CResult<()> {
+        if self.i != self.w.len() {
+            candle_core::bail!("network used {} of {} weights", self.i, self.w.len());
+        }
+        Ok(())
+    }
+}
+
+impl NetConfig {
+    /// The configuration for `opts` on states of shape `state_shape` (opts already validated).
+    pub fn from_opts(opts: &TrainOpts, state_shape: &[usize]) -> Self {
+        NetConfig {
+            arch: opts.arch,
+            state_shape: state_shape.to_vec(),
+            hidden: opts.hidden,
+            layers: opts.layers,
+            channels: opts.channels,
+            kernel: opts.kernel,
+            emb: opts.emb,
+            output: opts.output,
+        }
+    }
+
+    /// The factor `c_out(σ)` with `s = c_out(σ) F` (σ in standardised units).
+    pub fn c_out(&self, sigma: f64) -> f64 {
+        match self.output {
+            Output::Smooth => 1.0 / (sigma * sigma + 1.0).sqrt(),
+            Output::Sigma => 1.0 / sigma,
+        }
+    }
+
+    /// Number of scalars in one state.
+    pub fn dim(&self) -> usize {
+        self.state_shape.iter().product()
+    }
+
+    /// The parameter tensors, in forward order.
+    pub(crate) fn specs(&self) -> Vec<ParamSpec> {
+        let mut s = SpecList::default();
+        match self.arch {
+            Arch::Mlp => mlp::specs(self, &mut s),
+            Arch::Conv => conv::specs(self, &mut s),
+            Arch::Unet => unet::specs(self, &mut s),
+        }
+        s.0
+    }
+
+    /// Raw network output `F(x_in, c_noise)`: `x_in` is `[B, D]` (already multiplied by
+    /// c_in(σ)), `c_noise` is `[B, 1]` (= ln σ / 4); returns `[B, D]`.
+    pub(crate) fn forward(&self, w: &[Tensor], x_in: &Tensor, c_noise: &Tensor) -> CResult<Tensor> {
+        let mut c = Cursor::new(w);
+        let out = match self.arch {
+            Arch::Mlp => mlp::forward(self, &mut c, x_in, c_noise)?,
+            Arch::Conv => conv::forward(self, &mut c, x_in, c_noise)?,
+            Arch::Unet => unet::forward(self, &mut c, x_in, c_noise)?,
+        };
+        c.finish()?;
+        Ok(out)
+    }
+
+    /// One-line description for tables and `model.json`.
+    pub fn describe(&self) -> String {
+        match self.arch {
+            Arch::Mlp => format!(
+                "mlp {}→{}×{}→{}",
+                self.dim() + 1,
+                self.hidden,
+                self.layers,
+                self.dim()
+            ),
+            Arch::Conv => format!(
+                "periodic conv {}×{} {}×{}ch k{}",
+                self.state_shape[0], self.state_shape[1], self.layers, self.channels, self.kernel
+            ),
+            Arch::Unet => format!(
+                "periodic unet {}×{} ch {}/{} k{}",
+                self.state_shape[0],
+                self.state_shape[1],
+                self.channels,
+                2 * self.channels,
+                self.kernel
+            ),
+        }
+    }
+}
