@@ -51,3 +51,5 @@ impl Response {
         Some((v, e))
     }
 }
+
+pub mod sde_ensemble;

@@ -1,2 +1,12 @@
 //! Simulators. No rhai here.
+//!
+//! - [`spectral`]: shared 2-D FFT plans for the grid simulators.
+//! - [`sde`]: general Itô SDEs of any dimension, integrators, ensembles.
+//! - [`perturbation`], [`observable`]: `u(x)` and `A(x)` for response experiments.
+//! - [`linear_ou`], [`reduced_climate`], [`triad`]: the low-dimensional zoo (SPEC 4).
+pub mod linear_ou;
+pub mod lyapunov;
+pub mod observable;
+pub mod perturbation;
+pub mod sde;
 pub mod spectral;
