@@ -52,4 +52,7 @@ impl Response {
     }
 }
 
+pub mod general;
+mod lagged_sums;
 pub mod sde_ensemble;
+pub mod step;

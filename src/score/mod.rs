@@ -12,3 +12,5 @@ pub trait Score: Send + Sync {
     /// Writes `s(x_b)` into row b of `out` for every row of `x` (both `[B, D]`).
     fn eval_batch(&self, x: ArrayView2<f64>, out: ArrayViewMut2<f64>) -> Result<()>;
 }
+
+pub mod gaussian;

@@ -320,3 +320,6 @@ impl Score for LinearOu {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
