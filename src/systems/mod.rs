@@ -4,9 +4,11 @@
 //! - [`sde`]: general Itô SDEs of any dimension, integrators, ensembles.
 //! - [`perturbation`], [`observable`]: `u(x)` and `A(x)` for response experiments.
 //! - [`linear_ou`], [`reduced_climate`], [`triad`]: the low-dimensional zoo (SPEC 4).
+pub mod fokker_planck_1d;
 pub mod linear_ou;
 pub mod lyapunov;
 pub mod observable;
 pub mod perturbation;
+pub mod reduced_climate;
 pub mod sde;
 pub mod spectral;
