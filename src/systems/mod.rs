@@ -12,3 +12,4 @@ pub mod perturbation;
 pub mod reduced_climate;
 pub mod sde;
 pub mod spectral;
+pub mod triad;
