@@ -155,7 +155,7 @@ pub fn gfdt_general(
         )));
     }
     check_all(obs, d)?;
-    if !(traj.dt > 0.0) || !(opts.window >= 0.0 && opts.window.is_finite()) {
+    if traj.dt.is_nan() || traj.dt <= 0.0 || !opts.window.is_finite() || opts.window < 0.0 {
         return Err(Error::invalid(format!(
             "{what}: window = {} (trajectory dt = {}); pass a window ≥ 0 in time units",
             opts.window, traj.dt

@@ -277,7 +277,7 @@ fn experiment(
             st.step(&mut xp, &dw, &mut wp, fp).map_err(ctx)?;
             st.step(&mut xm, &dw, &mut wm, fm).map_err(ctx)?;
             n += 1;
-            if n % crate::systems::sde::POLL == 0 {
+            if n.is_multiple_of(crate::systems::sde::POLL) {
                 crate::interrupt::check("perturbation ensemble")?;
                 progress.inc(crate::systems::sde::POLL as u64);
             }

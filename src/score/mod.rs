@@ -14,3 +14,5 @@ pub trait Score: Send + Sync {
 }
 
 pub mod gaussian;
+pub mod kgmm;
+pub mod kmeans;

@@ -38,7 +38,8 @@ pub fn step_response_1d(
 ) -> Result<Response> {
     check_all(obs, 1)?;
     let (lo, hi) = range;
-    if u.dim() != 1 || !(sigma2 > 0.0) || !(hi > lo) || !(dt > 0.0) || lags == 0 {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if u.dim() != 1 || !positive(sigma2) || !positive(hi - lo) || !positive(dt) || lags == 0 {
         return Err(Error::invalid(format!(
             "1-D Fokker–Planck response: needs a 1-D perturbation, σ² > 0, lo < hi, dt > 0 and \
              lags ≥ 1 (got D = {}, σ² = {sigma2}, [{lo}, {hi}], dt = {dt}, lags = {lags})",

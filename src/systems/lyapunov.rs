@@ -123,6 +123,7 @@ pub fn solve_lyapunov(a: &Array2<f64>, q: &Array2<f64>) -> Result<Array2<f64>> {
 }
 
 /// Bartels–Stewart on a precomputed (stable) Schur form.
+#[allow(clippy::needless_range_loop)] // block indices into several matrices at once
 pub(crate) fn lyapunov_schur(
     a: &DMatrix<f64>,
     s: &RealSchur,
@@ -193,7 +194,7 @@ pub(crate) fn lyapunov_schur(
     let x = (&x + x.transpose()) * 0.5;
     let res = (a * &x + &x * a.transpose() + q).norm();
     let scale = 2.0 * a.norm() * x.norm() + q.norm();
-    if !(res <= 1e-8 * scale) {
+    if res.is_nan() || res > 1e-8 * scale {
         return Err(Error::invalid(format!(
             "Lyapunov equation: residual {res:e} (relative {:e}) is too large; A is too close to \
              unstable or badly scaled — rescale A",

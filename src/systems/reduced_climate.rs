@@ -44,6 +44,8 @@ pub struct ReducedClimate {
 }
 
 impl Default for ReducedClimate {
+    // s = 0.7071 is the published value (not exactly 1/√2).
+    #[allow(clippy::approx_constant)]
     fn default() -> Self {
         ReducedClimate {
             f0: 0.6,

@@ -1,3 +1,4 @@
+#![allow(clippy::needless_range_loop)]
 use super::*;
 use crate::response::general::{gfdt_general, gfdt_general_gaussian, GfdtOpts};
 use crate::response::sde_ensemble::{starts_from_trajectory, step_ensemble, EnsembleOpts};

@@ -282,7 +282,7 @@ fn run_member(
                 )
             })?;
             step_no += 1;
-            if step_no % POLL == 0 {
+            if step_no.is_multiple_of(POLL) {
                 crate::interrupt::check(&format!("simulate '{}'", sde.name))?;
                 progress.inc(POLL as u64);
             }

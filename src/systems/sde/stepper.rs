@@ -162,23 +162,23 @@ impl<'a> Stepper<'a> {
         let dt = self.dt;
         self.drift(x, &mut w.f0, &mut w.uu, forcing)?;
         self.noise(x, dw, &mut w.g, &mut w.gdw)?;
-        match self.scheme {
-            Scheme::Em => {
-                for i in 0..x.len() {
-                    w.xp[i] = x[i] + w.f0[i] * dt + w.gdw[i];
-                }
-            }
-            Scheme::Heun => {
-                for i in 0..x.len() {
-                    w.xp[i] = x[i] + w.f0[i] * dt + w.gdw[i];
-                }
-                self.drift(&w.xp, &mut w.f1, &mut w.uu, forcing)?;
-                for i in 0..x.len() {
-                    w.xp[i] = x[i] + 0.5 * (w.f0[i] + w.f1[i]) * dt + w.gdw[i];
-                }
+        // Euler predictor (the EM step itself).
+        for (((p, xi), f), g) in w.xp.iter_mut().zip(x.iter()).zip(&w.f0).zip(&w.gdw) {
+            *p = xi + f * dt + g;
+        }
+        if self.scheme == Scheme::Heun {
+            self.drift(&w.xp, &mut w.f1, &mut w.uu, forcing)?;
+            let it =
+                w.xp.iter_mut()
+                    .zip(x.iter())
+                    .zip(&w.f0)
+                    .zip(&w.f1)
+                    .zip(&w.gdw);
+            for ((((p, xi), f0), f1), g) in it {
+                *p = xi + 0.5 * (f0 + f1) * dt + g;
             }
         }
-        if let Some(i) = w.xp.iter().position(|v| !(v.abs() <= BLOWUP_ABS)) {
+        if let Some(i) = w.xp.iter().position(|v| v.is_nan() || v.abs() > BLOWUP_ABS) {
             return Err(Error::BlowUp(format!(
                 "state component {i} became {:e} in one step from x = {}: the integration \
                  diverged; reduce dt (now {dt}, try {}) or check that the drift confines the state",
