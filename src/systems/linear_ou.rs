@@ -47,7 +47,7 @@ impl Drift for LinearDrift {
     #[inline]
     fn eval(&self, x: &[f64], out: &mut [f64]) -> Result<()> {
         for (o, row) in out.iter_mut().zip(self.a.chunks_exact(self.d)) {
-            *o = row.iter().zip(x).map(|(a, b)| a * b).sum();
+            *o = super::sde::dot(row, x);
         }
         Ok(())
     }
@@ -123,12 +123,20 @@ impl LinearOu {
         &self.prec
     }
 
-    /// The SDE (drift `A x`, constant noise G) for simulation and ensembles.
+    /// The SDE (drift `A x`, constant noise G) for simulation and ensembles. A square diagonal
+    /// G is passed as [`Noise::Diagonal`] (D instead of D² operations per step).
     pub fn sde(&self) -> Result<Sde> {
+        let g = &self.g;
+        let diagonal = g.is_square() && g.indexed_iter().all(|((i, j), v)| i == j || *v == 0.0);
+        let noise = if diagonal {
+            Noise::Diagonal(g.diag().to_vec())
+        } else {
+            Noise::Constant(g.clone())
+        };
         Sde::new(
             format!("linear OU (D = {})", self.dim()),
             Arc::new(LinearDrift::new(&self.a)?),
-            Noise::Constant(self.g.clone()),
+            noise,
         )
     }
 

@@ -153,7 +153,7 @@ impl Perturbation for LinearPerturbation {
     }
     fn u(&self, x: &[f64], out: &mut [f64]) -> Result<()> {
         for (o, row) in out.iter_mut().zip(self.m.chunks_exact(self.d)) {
-            *o = row.iter().zip(x).map(|(a, b)| a * b).sum();
+            *o = crate::systems::sde::dot(row, x);
         }
         Ok(())
     }

@@ -212,6 +212,30 @@ pub fn copy_checked(src: &[f64], out: &mut [f64], what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Dot product with four independent accumulators (a plain `sum()` is latency bound: one
+/// dependent add per element; this lets the CPU overlap them — ≈ 3–4× faster for D ≥ 16).
+#[inline]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        acc[0] += x[0] * y[0];
+        acc[1] += x[1] * y[1];
+        acc[2] += x[2] * y[2];
+        acc[3] += x[3] * y[3];
+    }
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
 /// Prefixes an error message with `ctx` ("system 'x', member 3, t = 1.2"), keeping the variant.
 pub(crate) fn in_context(e: Error, ctx: &str) -> Error {
     match e {

@@ -146,7 +146,7 @@ impl<'a> Stepper<'a> {
             }
         };
         for (o, row) in gdw.iter_mut().zip(gm.chunks_exact(k)) {
-            *o = row.iter().zip(dw).map(|(a, b)| a * b).sum();
+            *o = super::dot(row, dw);
         }
         Ok(())
     }
