@@ -182,3 +182,39 @@ fn exact_samples_and_moments() {
     .sde()
     .is_err());
 }
+
+/// KGMM-score GFDT against the exact step response (slow: run with --ignored).
+#[test]
+#[ignore]
+fn kgmm_score_gfdt_step_response() {
+    use crate::score::kgmm::{Kgmm, KgmmOpts};
+    let rc = ReducedClimate::default();
+    let traj = data();
+    // Every 20th frame (2 time units apart) of every member, in time order: 160 000 points.
+    let pts = traj
+        .data
+        .slice(ndarray::s![.., ..;20, ..])
+        .to_owned()
+        .into_shape_with_order((16 * 10_001, 1))
+        .unwrap();
+    let t = std::time::Instant::now();
+    let k = Kgmm::fit(pts.view(), &KgmmOpts::default()).unwrap();
+    eprintln!("KGMM fit {:?}, f = {}", t.elapsed(), k.bandwidth_factor());
+    let obs = moments();
+    let o = refs(&obs);
+    let u = ConstantPerturbation::new(vec![1.0]).unwrap();
+    let gopts = GfdtOpts {
+        window: 20.0,
+        step: true,
+        ..Default::default()
+    };
+    let g = gfdt_general(traj, &k, &u, &o[..2], &gopts).unwrap();
+    let fp = rc.exact_step_response(&o[..2], 0.1, 201).unwrap();
+    for p in 0..2 {
+        let (e, s) = col_err(&g.values, g.stderr.as_ref(), &fp.values, p, 201);
+        eprintln!(
+            "KGMM-score GFDT step ⟨x^{}⟩ vs exact: rel err {e:.4}, rel se {s:.4}",
+            p + 1
+        );
+    }
+}
