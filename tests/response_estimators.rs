@@ -75,7 +75,7 @@ fn vector_ou_fdt_and_gfdt_match_exp_at() {
     eprintln!("vector OU (max|z|, mean z²): gauss {s1:?} raw {s2:?} norm {s3:?}");
 
     // A fitted Gaussian score gives (almost) the Gaussian FDT when normalised.
-    let fitted = GaussianScore::fit(&traj).unwrap();
+    let fitted = GaussianScore::fit_trajectory(&traj).unwrap();
     let nf = response::gfdt_vec(&traj, &fitted, lags, true).unwrap();
     let d = (&nf.values - &g.values).mapv(f64::abs);
     assert!(

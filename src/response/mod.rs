@@ -81,3 +81,8 @@ impl Response {
         Some((v, e))
     }
 }
+
+pub mod general;
+mod lagged_sums;
+pub mod sde_ensemble;
+pub mod step;

@@ -60,26 +60,34 @@ impl GaussianScore {
     }
 
     /// Fits the sample mean and covariance of every frame of every member of `traj`.
-    pub fn fit(traj: &Trajectory) -> Result<Self> {
+    pub fn fit_trajectory(traj: &Trajectory) -> Result<Self> {
         let (m, t, d) = (traj.members(), traj.frames(), traj.state_dim());
-        let n = m * t;
-        if n <= d {
-            return Err(Error::invalid(format!(
-                "Gaussian score fit: {n} samples ({m} members × {t} frames) for dimension {d}; \
-                 need more samples than dimensions (simulate longer)"
-            )));
-        }
         let x = traj
             .data
             .to_shape((m, t, d))
             .map_err(|e| Error::shape(format!("trajectory data: {e}")))?;
         crate::response::xcorr::check_finite3(&x.view(), "trajectory")?;
         let x = x
-            .to_shape((n, d))
+            .to_shape((m * t, d))
             .map_err(|e| Error::shape(format!("trajectory data: {e}")))?;
+        Self::fit(x.view())
+    }
+
+    /// Fits mean and covariance to sample rows `[n, D]`.
+    pub fn fit(x: ArrayView2<f64>) -> Result<Self> {
+        let (n, d) = x.dim();
+        if n <= d {
+            return Err(Error::invalid(format!(
+                "Gaussian score fit: {n} samples for dimension {d}; \
+                 need more samples than dimensions (simulate longer)"
+            )));
+        }
+        if x.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid("Gaussian score fit: the data contain NaN or infinity"));
+        }
         let mean = x
             .mean_axis(Axis(0))
-            .ok_or_else(|| Error::invalid("empty trajectory"))?;
+            .ok_or_else(|| Error::invalid("empty data"))?;
         let xc = &x - &mean;
         let cov = xc.t().dot(&xc) / (n as f64 - 1.0);
         let cov = (&cov + &cov.t()) * 0.5;
@@ -96,6 +104,11 @@ impl GaussianScore {
         &self.mean
     }
     /// The covariance C.
+    /// The covariance (alias of [`GaussianScore::cov`]).
+    pub fn covariance(&self) -> &Array2<f64> {
+        &self.cov
+    }
+
     pub fn cov(&self) -> &Array2<f64> {
         &self.cov
     }
@@ -327,7 +340,7 @@ mod tests {
             t0: 0.0,
             system: "test".into(),
         };
-        let e = GaussianScore::fit(&traj).unwrap_err().to_string();
+        let e = GaussianScore::fit_trajectory(&traj).unwrap_err().to_string();
         assert!(e.contains("component 1"), "{e}");
         // Constant grid.
         let g = Trajectory {

@@ -17,3 +17,5 @@ pub trait Score: Send + Sync {
 }
 
 pub mod learned;
+pub mod kgmm;
+pub mod kmeans;
