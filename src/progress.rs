@@ -24,11 +24,17 @@ impl Progress {
         } else {
             let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             let tmpl = format!(
-                "{{msg}} [{{bar:30}}] {{percent:>3}}% {{human_pos}}/{{human_len}} {unit} ({{per_sec}}, ETA {{eta}})"
+                "{{msg}} [{{bar:30}}] {{percent:>3}}% {{human_pos}}/{{human_len}} {unit} ({{rate}}, ETA {{eta}})"
             );
             b.set_style(
                 ProgressStyle::with_template(&tmpl)
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .with_key(
+                        "rate",
+                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = write!(w, "{:.0}/s", s.per_sec());
+                        },
+                    )
                     .progress_chars("=> "),
             );
             b
