@@ -37,7 +37,7 @@ pub struct SpectralWorkspace {
 impl Spectral2d {
     /// Plans for an `n`×`n` grid (`n` even, ≥ 4).
     pub fn new(n: usize) -> crate::Result<Self> {
-        if n < 4 || n % 2 != 0 {
+        if n < 4 || !n.is_multiple_of(2) {
             return Err(crate::Error::invalid(format!(
                 "grid size n = {n} must be even and at least 4 (e.g. n: 32)"
             )));

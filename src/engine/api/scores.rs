@@ -89,7 +89,7 @@ pub mod scores_api {
     pub fn evaluate(s: &mut ScoreHandle, x: NdArray) -> Res<NdArray> {
         let d = s.0.dim();
         let size = x.size();
-        if d == 0 || size % d != 0 || size == 0 {
+        if d == 0 || !size.is_multiple_of(d) || size == 0 {
             return Err(rt(format!(
                 "evaluate: input of shape {:?} does not hold whole states of dimension {d}",
                 x.shape()
