@@ -83,7 +83,9 @@ impl GaussianScore {
             )));
         }
         if x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::invalid("Gaussian score fit: the data contain NaN or infinity"));
+            return Err(Error::invalid(
+                "Gaussian score fit: the data contain NaN or infinity",
+            ));
         }
         let mean = x
             .mean_axis(Axis(0))
@@ -340,7 +342,9 @@ mod tests {
             t0: 0.0,
             system: "test".into(),
         };
-        let e = GaussianScore::fit_trajectory(&traj).unwrap_err().to_string();
+        let e = GaussianScore::fit_trajectory(&traj)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("component 1"), "{e}");
         // Constant grid.
         let g = Trajectory {

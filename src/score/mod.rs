@@ -16,6 +16,6 @@ pub trait Score: Send + Sync {
     fn eval_batch(&self, x: ArrayView2<f64>, out: ArrayViewMut2<f64>) -> Result<()>;
 }
 
-pub mod learned;
 pub mod kgmm;
 pub mod kmeans;
+pub mod learned;

@@ -53,7 +53,9 @@ pub mod scores_api {
         if super::is_grid(&traj.0) {
             Ok(ScoreHandle(Arc::new(PeriodicGaussianScore::fit(&traj.0)?)))
         } else {
-            Ok(ScoreHandle(Arc::new(GaussianScore::fit_trajectory(&traj.0)?)))
+            Ok(ScoreHandle(Arc::new(GaussianScore::fit_trajectory(
+                &traj.0,
+            )?)))
         }
     }
 
