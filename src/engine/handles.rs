@@ -15,3 +15,7 @@ pub struct TrajHandle(pub Arc<Trajectory>);
 /// Any score function. Script type "score".
 #[derive(Clone)]
 pub struct ScoreHandle(pub Arc<dyn Score>);
+
+/// A trained (or partly trained) learned score model. Script type "model".
+#[derive(Clone)]
+pub struct ModelHandle(pub Arc<crate::score::learned::LearnedModel>);

@@ -97,6 +97,7 @@ fn short_type_name<T>() -> String {
     let name = full.rsplit("::").next().unwrap_or(full);
     match name {
         "NdArray" => "ndarray".into(),
+        "ModelHandle" => "model".into(),
         "FnPtr" => "function (Fn(\"name\") or a closure |x| ...)".into(),
         other => other.into(),
     }

@@ -5,6 +5,7 @@ use rhai::Module;
 pub mod array;
 pub mod check;
 pub mod io;
+pub mod learned;
 pub mod plots;
 pub mod responses;
 pub mod scores;
@@ -52,6 +53,11 @@ pub const TOPICS: &[Topic] = &[
         name: "scores",
         summary: "score functions ∇log ρ (exact, Gaussian) and the Stein check",
         module: scores::module,
+    },
+    Topic {
+        name: "learned",
+        summary: "learned scores by denoising score matching: train, save/load, sample, spectra",
+        module: learned::module,
     },
     Topic {
         name: "response",
