@@ -6,6 +6,7 @@ pub mod array;
 pub mod check;
 pub mod io;
 pub mod learned;
+pub mod navier_stokes;
 pub mod plots;
 pub mod responses;
 pub mod scores;
@@ -43,6 +44,12 @@ pub const TOPICS: &[Topic] = &[
         name: "systems",
         summary: "grid systems of SPEC 3.1 (Allen–Cahn, OU) and their simulation",
         module: systems::module,
+    },
+    Topic {
+        name: "navier_stokes",
+        summary:
+            "stochastically forced 2-D Navier–Stokes (SPEC 3.2): simulation, ensembles, diagnostics",
+        module: navier_stokes::module,
     },
     Topic {
         name: "trajectory",

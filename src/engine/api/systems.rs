@@ -93,7 +93,7 @@ pub mod systems_api {
     #[rhai_fn(return_raw)]
     pub fn simulate(sys: &mut GridSystem, opts: Map) -> Res<TrajHandle> {
         let o: RunOpts = parse_opts(opts, "simulate")?;
-        Ok(TrajHandle(Arc::new(ac_simulate(&sys.0, &o, None)?)))
+        Ok(TrajHandle::new(ac_simulate(&sys.0, &o, None)?))
     }
 
     /// Simulates starting from given states `init` (ndarray `[members, N, N]`, e.g. `tr.last`),
@@ -123,7 +123,7 @@ pub mod systems_api {
                 o.members
             )));
         }
-        Ok(TrajHandle(Arc::new(ac_simulate(&sys.0, &o, Some(a3))?)))
+        Ok(TrajHandle::new(ac_simulate(&sys.0, &o, Some(a3))?))
     }
 
     /// Grid size N.

@@ -18,7 +18,6 @@ pub mod trajectory_api {
     use crate::trajectory::Trajectory;
     use ndarray::{Axis, IxDyn};
     use rhai::{Dynamic, EvalAltResult, FLOAT, INT};
-    use std::sync::Arc;
 
     type Res<T> = Result<T, Box<EvalAltResult>>;
 
@@ -48,12 +47,12 @@ pub mod trajectory_api {
         if !a.all_finite() {
             return Err(rt("trajectory: data contains NaN or infinity"));
         }
-        Ok(TrajHandle(Arc::new(Trajectory {
+        Ok(TrajHandle::new(Trajectory {
             data: a.into_owned(),
             dt,
             t0: 0.0,
             system: "user data".into(),
-        })))
+        }))
     }
 
     /// Number of independent members.
@@ -168,12 +167,12 @@ pub mod trajectory_api {
             t.0.data
                 .slice_axis(Axis(1), ndarray::Slice::new(0, None, k as isize))
                 .to_owned();
-        Ok(TrajHandle(Arc::new(Trajectory {
+        Ok(TrajHandle::new(Trajectory {
             data,
             dt: t.0.dt * k as f64,
             t0: t.0.t0,
             system: t.0.system.clone(),
-        })))
+        }))
     }
 
     /// `count` independent start states for perturbation experiments: frames at least `spacing`
