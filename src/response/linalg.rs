@@ -1,7 +1,7 @@
-//! Small dense linear algebra for the D×D matrices of vector systems (D up to a few hundred):
-//! LU with partial pivoting, Cholesky, inverses, a matrix exponential and a Lyapunov solver.
-//! Enough for `C(0)⁻¹`, `S(0)⁻¹`, Gaussian score fits and analytic OU answers, without an
-//! extra crate. Singular inputs are errors that say which row/component failed.
+//! Inverses for the D×D matrices of the estimators (`C(0)⁻¹`, `S(0)⁻¹`, Gaussian score fits):
+//! LU with partial pivoting and Cholesky, kept by hand because their errors name the component
+//! that makes a data covariance singular. Matrix exponentials and the Lyapunov equation live in
+//! [`crate::systems::lyapunov`] (nalgebra).
 use crate::{Error, Result};
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -172,66 +172,6 @@ pub fn spd_inverse(a: ArrayView2<f64>, what: &str) -> Result<Array2<f64>> {
     Ok((&inv + &inv.t()) * 0.5)
 }
 
-/// Matrix exponential `e^{A}` by scaling and squaring with a degree-18 Taylor polynomial
-/// (accurate to rounding for the small, moderately scaled matrices of test and analytic OU
-/// problems).
-pub fn expm(a: ArrayView2<f64>) -> Result<Array2<f64>> {
-    let n = check_square(&a, "matrix for expm")?;
-    let norm = (0..n)
-        .map(|i| a.row(i).iter().map(|v| v.abs()).sum::<f64>())
-        .fold(0.0, f64::max);
-    let mut s = 0;
-    while norm / 2f64.powi(s) > 0.25 {
-        s += 1;
-    }
-    let b = a.to_owned() / 2f64.powi(s);
-    let mut term = Array2::<f64>::eye(n);
-    let mut sum = Array2::<f64>::eye(n);
-    for k in 1..=18 {
-        term = term.dot(&b) / k as f64;
-        sum += &term;
-    }
-    for _ in 0..s {
-        sum = sum.dot(&sum);
-    }
-    Ok(sum)
-}
-
-/// Solves the continuous Lyapunov equation `A C + C Aᵀ + Q = 0` (the stationary covariance of
-/// `dx = A x dt + G dW` with `Q = G Gᵀ`) through its D²×D² Kronecker form; for D ≲ 30.
-pub fn lyapunov(a: ArrayView2<f64>, q: ArrayView2<f64>) -> Result<Array2<f64>> {
-    let n = check_square(&a, "drift matrix A")?;
-    if q.dim() != (n, n) {
-        return Err(Error::shape(format!(
-            "noise covariance is {:?}, drift matrix is {n}×{n}",
-            q.dim()
-        )));
-    }
-    if n > 40 {
-        return Err(Error::invalid(format!(
-            "lyapunov: D = {n} is too large for the Kronecker solver (D ≤ 40)"
-        )));
-    }
-    // vec(C) row-major: index i*n + j. (A C)_{ij} = Σ_k A_ik C_kj; (C Aᵀ)_{ij} = Σ_k C_ik A_jk.
-    let mut k = Array2::<f64>::zeros((n * n, n * n));
-    for i in 0..n {
-        for j in 0..n {
-            for m in 0..n {
-                k[[i * n + j, m * n + j]] += a[[i, m]];
-                k[[i * n + j, i * n + m]] += a[[j, m]];
-            }
-        }
-    }
-    let rhs: Vec<f64> = q.iter().map(|v| -v).collect();
-    let lu = Lu::new(
-        k.view(),
-        "Lyapunov operator (is A stable, all eigenvalues Re < 0?)",
-    )?;
-    let c = lu.solve(&rhs);
-    let c = Array2::from_shape_vec((n, n), c.to_vec()).map_err(|e| Error::shape(e.to_string()))?;
-    Ok((&c + &c.t()) * 0.5)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,19 +203,5 @@ mod tests {
         assert!(e.contains("zero variance"), "{e}");
         let nan = array![[f64::NAN]];
         assert!(inverse(nan.view(), "x").is_err());
-    }
-
-    #[test]
-    fn expm_and_lyapunov() {
-        // Rotation generator: e^{tJ} = [[cos, -sin], [sin, cos]].
-        let j = array![[0.0, -1.3], [1.3, 0.0]];
-        let e = expm(j.view()).unwrap();
-        assert!((e[[0, 0]] - 1.3f64.cos()).abs() < 1e-14);
-        assert!((e[[1, 0]] - 1.3f64.sin()).abs() < 1e-14);
-        let a = array![[-1.0, 2.0], [-0.5, -1.5]];
-        let q = array![[1.0, 0.2], [0.2, 0.5]];
-        let c = lyapunov(a.view(), q.view()).unwrap();
-        let r = a.dot(&c) + c.dot(&a.t()) + &q;
-        assert!(r.iter().all(|v| v.abs() < 1e-13), "{r}");
     }
 }

@@ -4,9 +4,10 @@
 //! - [`Ar1Field`]: a stationary Gaussian field on a periodic grid whose Fourier modes are
 //!   independent AR(1) processes with advection; exact response `a(k)^τ` per mode.
 use super::is_above;
-use super::linalg::{cholesky, expm, lyapunov};
+use super::linalg::cholesky;
 use super::Response;
 use crate::score::gaussian::{GaussianScore, PeriodicGaussianScore};
+use crate::systems::lyapunov::{solve_lyapunov, to_na, to_nd};
 use crate::systems::spectral::Spectral2d;
 use crate::trajectory::Trajectory;
 use crate::{Error, Result};
@@ -49,11 +50,11 @@ impl LinearOu {
     }
     /// Stationary covariance C: `A C + C Aᵀ + G Gᵀ = 0`.
     pub fn stationary_cov(&self) -> Result<Array2<f64>> {
-        lyapunov(self.a.view(), self.g.dot(&self.g.t()).view())
+        solve_lyapunov(&self.a, &self.g.dot(&self.g.t()))
     }
     /// `e^{A t}`.
     pub fn propagator(&self, t: f64) -> Result<Array2<f64>> {
-        expm((&self.a * t).view())
+        Ok(to_nd(&(to_na(&self.a) * t).exp()))
     }
     /// The exact impulse response `e^{A ℓ dt}`, ℓ < lags: `[L, D, D]`, named "analytic".
     pub fn exact_response(&self, lags: usize, dt: f64) -> Result<Response> {
