@@ -210,18 +210,13 @@ pub fn gfdt_periodic(
         };
         Ok(spectrum_to_real(corr.spectral(), r.view()).into_dyn())
     })?;
-    let name = if normalized {
-        format!("GFDT ({}, normalised)", score.name())
-    } else {
-        format!("GFDT ({})", score.name())
-    };
-    Ok(Response {
-        name,
-        dt: traj.dt,
+    Ok(Response::gfdt(
+        &score.name(),
+        traj.dt,
         values,
-        stderr: Some(se),
+        se,
         normalized,
-    })
+    ))
 }
 
 /// Seconds for [`gfdt_periodic`] (raw) on a synthetic stationary field `[members, frames, n, n]`

@@ -169,16 +169,11 @@ pub fn gfdt_vec(
             Ok(s.into_dyn())
         }
     })?;
-    let name = if normalized {
-        format!("GFDT ({}, normalised)", score.name())
-    } else {
-        format!("GFDT ({})", score.name())
-    };
-    Ok(Response {
-        name,
-        dt: traj.dt,
+    Ok(Response::gfdt(
+        &score.name(),
+        traj.dt,
         values,
-        stderr: Some(se),
+        se,
         normalized,
-    })
+    ))
 }

@@ -50,6 +50,28 @@ pub struct Response {
 }
 
 impl Response {
+    /// A GFDT estimate with its legend name: "GFDT (<score>)" or "GFDT (<score>, normalised)".
+    pub fn gfdt(
+        score: &str,
+        dt: f64,
+        values: ArrayD<f64>,
+        stderr: ArrayD<f64>,
+        normalized: bool,
+    ) -> Self {
+        let name = if normalized {
+            format!("GFDT ({score}, normalised)")
+        } else {
+            format!("GFDT ({score})")
+        };
+        Response {
+            name,
+            dt,
+            values,
+            stderr: Some(stderr),
+            normalized,
+        }
+    }
+
     /// Number of lags L.
     pub fn lags(&self) -> usize {
         self.values.shape()[0]
