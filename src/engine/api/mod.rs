@@ -4,12 +4,15 @@ use rhai::Module;
 
 pub mod array;
 pub mod check;
+pub mod closures;
+pub mod general;
 pub mod io;
 pub mod learned;
 pub mod navier_stokes;
 pub mod plots;
 pub mod responses;
 pub mod scores;
+pub mod sde;
 pub mod systems;
 pub mod trajectory;
 
@@ -52,6 +55,13 @@ pub const TOPICS: &[Topic] = &[
         module: navier_stokes::module,
     },
     Topic {
+        name: "sde",
+        summary:
+            "vector SDEs: typed in Rhai (closures) or native zoo (linear OU, reduced climate, \
+                  triad); simulate, exact scores, KGMM",
+        module: sde::module,
+    },
+    Topic {
         name: "trajectory",
         summary: "stored runs: frames, data, start states",
         module: trajectory::module,
@@ -70,6 +80,13 @@ pub const TOPICS: &[Topic] = &[
         name: "response",
         summary: "Gaussian FDT, GFDT, perturbation ensembles, analytic OU, rel_err",
         module: responses::module,
+    },
+    Topic {
+        name: "perturb",
+        summary:
+            "general perturbations u(x) and observables A(x): GFDT, Gaussian FDT, impulse/step \
+                  ensembles, step and forced responses",
+        module: general::module,
     },
     Topic {
         name: "plot",

@@ -177,7 +177,7 @@ pub mod trajectory_api {
 
     /// `count` independent start states for perturbation experiments: frames at least `spacing`
     /// time units apart within each member, taken round-robin across members; returns
-    /// `[count, ...state]`.
+    /// `[count, ...state]` (vector trajectories of the `sde` topic: `[count, D]`).
     ///
     /// ```rhai
     /// let tr = ou(#{ n: 8 }).simulate(#{ members: 2, spinup: 1.0, duration: 20.0 });
@@ -189,6 +189,15 @@ pub mod trajectory_api {
         let spacing = crate::engine::array::num_arg(&spacing, "start_states: spacing")?;
         if count < 1 {
             return Err(rt(format!("start_states: count = {count} must be ≥ 1")));
+        }
+        if !crate::engine::api::scores::is_grid(&t.0) {
+            // Vector states (SDE zoo): [count, D].
+            let s = crate::response::sde_ensemble::starts_from_trajectory(
+                &t.0,
+                count as usize,
+                spacing,
+            )?;
+            return Ok(NdArray::from_array(s.into_dyn()));
         }
         Ok(NdArray::from_array(
             ac_start_states(&t.0, spacing, count as usize)?.into_dyn(),
