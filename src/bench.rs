@@ -61,6 +61,46 @@ fn numpy_figure(script: &str, args: &[&str], marker: &str) -> Result<f64> {
         .ok_or_else(|| Error::io(&path, format!("cannot parse a number after '{marker}'")))
 }
 
+/// Steps per second of one member of a D-dimensional linear OU `dx = A x dt + dW`
+/// (A = −I + 0.1 shift) integrated (Euler–Maruyama) as a Rhai closure system (drift
+/// `|x| A.dot(x)`) and natively (`linear_ou`), `(closure, native)`; both single threaded.
+pub fn sde_closure_vs_native(d: usize, steps: usize) -> Result<(f64, f64)> {
+    let rows: Vec<String> = (0..d)
+        .map(|i| {
+            let r: Vec<String> = (0..d)
+                .map(|j| {
+                    let v = if i == j {
+                        -1.0
+                    } else if j == (i + 1) % d {
+                        0.1
+                    } else {
+                        0.0
+                    };
+                    format!("{v:.1}")
+                })
+                .collect();
+            format!("[{}]", r.join(", "))
+        })
+        .collect();
+    let a = format!("[{}]", rows.join(", "));
+    let dur = steps as f64 * 0.01;
+    let src = format!(
+        "let A = nd({a}); \
+         let o = #{{ members: 1, duration: {dur}, dt: 0.01, save_every: 100 }}; \
+         let c = sde(#{{ drift: |x| A.dot(x), noise: ones([{d}]) }}); \
+         let n = linear_ou(#{{ A: A }}); \
+         let t0 = now(); c.simulate(o); let tc = seconds_since(t0); \
+         let t1 = now(); n.simulate(o); let tn = seconds_since(t1); \
+         [tc, tn]"
+    );
+    let engine = crate::engine::new_engine(&Default::default());
+    let v: rhai::Array = engine
+        .eval(&src)
+        .map_err(|e| Error::invalid(format!("bench script: {e}")))?;
+    let t: Vec<f64> = v.iter().map(|x| x.as_float().unwrap_or(f64::NAN)).collect();
+    Ok((steps as f64 / t[0], steps as f64 / t[1]))
+}
+
 /// Runs the benchmarks. `quick` uses tiny sizes (for tests); `numpy` adds the references.
 pub fn run(quick: bool, numpy: bool) -> Result<()> {
     crate::progress::set_quiet(true);
@@ -95,6 +135,18 @@ pub fn run(quick: bool, numpy: bool) -> Result<()> {
         crate::response::fdt_periodic::bench_gfdt_periodic(gm, gt, 32, 51, 2)
     })?;
     println!("gfdt_periodic_{gm}x{gt}x32x32_lags51: {g:.3} s");
+    let steps = if quick { 2_000 } else { 200_000 };
+    for d in [2usize, 8] {
+        let (mut c, mut n) = (0.0f64, 0.0f64);
+        for _ in 0..reps {
+            let (ci, ni) = sde_closure_vs_native(d, steps)?;
+            c = c.max(ci);
+            n = n.max(ni);
+        }
+        println!("sde_closure_d{d}_threads1: {c:.0} steps/s");
+        println!("sde_native_linear_ou_d{d}_threads1: {n:.0} steps/s");
+        println!("ratio_native_vs_closure_d{d}: {:.0} x", n / c);
+    }
     if numpy {
         let np_ac = numpy_figure("ac_numpy.py", &["--threads", "2"], "lam=4000.0:")?;
         println!("numpy_allen_cahn_n32_threads2: {np_ac:.0} member-steps/s");

@@ -242,8 +242,9 @@ fn zoo_handles_and_scores() {
         let rc = reduced_climate();
         let f = rc.drift(nd([1.0]));
         let sc = exact_score(rc).evaluate(nd([1.0]));
-        #{ s0: s.get([0]), s1: s.get([1]), ratio: sc.get([0]) / f.get([0]) }");
+        #{ s0: s.get([0]), s1: s.get([1]), ratio: sc.get([0]) / f.get([0]), s: rc.params.s }");
     // C = diag(1/4, 1), s = −C⁻¹x; reduced climate: s = F / s², s = 0.7071.
     assert!((f(&v, "s0") + 4.0).abs() < 1e-12 && (f(&v, "s1") + 1.0).abs() < 1e-12);
-    assert!((f(&v, "ratio") - 1.0 / (0.7071f64 * 0.7071)).abs() < 1e-9);
+    let s = f(&v, "s");
+    assert!((f(&v, "ratio") - 1.0 / (s * s)).abs() < 1e-9);
 }

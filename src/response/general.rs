@@ -197,7 +197,7 @@ pub fn gfdt_general(
             let a_end = (s1 + lags - 1).min(t);
             let bseg = &b[s0..s1];
             let aseg: Vec<&[f64]> = a.iter().map(|ak| &ak[s0..a_end]).collect();
-            let cs = fft.cross_sums(&aseg, bseg, lags);
+            let cs = fft.cross_sums(&aseg, bseg, lags)?;
             let mut su = Sums::zeros(n_obs, lags);
             for k in 0..n_obs {
                 let (sa, sb) = plain_sums(aseg[k], bseg, lags);

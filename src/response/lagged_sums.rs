@@ -1,77 +1,54 @@
-//! Lagged product sums by zero-padded FFT — a small private stand-in for the correlation engine.
+//! Lagged product sums for the general GFDT ([`crate::response::general`]).
 //!
-//! `cross_sums(a, b, L)[k][τ] = Σ_{t < len_b, t+τ < len_a} a_k(t+τ) b(t)` for τ = 0..L, computed
-//! as one circular correlation of length `n ≥ max(len_a, len_b + L − 1)` (a power of two), so
-//! no pair wraps around. O(n log n) instead of O(len · L).
-//!
-//! NOTE for the lead: when `crate::response::xcorr::xcorr` is merged this helper can be swapped
-//! for it (it is only used by [`crate::response::general`]); the plain sums `sa`, `sb`, `n`
-//! (prefix sums) stay here.
-use num_complex::Complex;
-use realfft::RealFftPlanner;
+//! `cross_sums(a, b, L)[k][τ] = Σ_{t < len_b, t+τ < len_a} a_k(t+τ) b(t)` for τ = 0..L. The
+//! FFT work is done by the shared correlation engine [`crate::response::xcorr::xcorr`]: both
+//! series are zero-padded to a common length n, so its pairs `t < n − τ` are exactly the pairs
+//! above (padding contributes zeros), and its per-lag mean is multiplied back by the pair count
+//! `n − τ`. The plain sums `sa`, `sb` and the pair counts (prefix sums) stay here.
+use crate::response::xcorr::xcorr;
+use crate::Result;
+use ndarray::Array3;
 
-/// A per-thread FFT planner with reusable buffers.
-pub(crate) struct LaggedFft {
-    planner: RealFftPlanner<f64>,
-    buf: Vec<f64>,
-    spec_b: Vec<Complex<f64>>,
-    spec_a: Vec<Complex<f64>>,
-}
+/// Lagged cross sums through [`xcorr`] (kept as a type so callers hold one per thread).
+pub(crate) struct LaggedFft;
 
 impl LaggedFft {
     pub(crate) fn new() -> Self {
-        LaggedFft {
-            planner: RealFftPlanner::new(),
-            buf: Vec::new(),
-            spec_b: Vec::new(),
-            spec_a: Vec::new(),
-        }
+        LaggedFft
     }
 
     /// See the module doc. Every `a[k]` has the same length `len_a ≥ 1`; `b` has `len_b ≥ 1`.
-    pub(crate) fn cross_sums(&mut self, a: &[&[f64]], b: &[f64], lags: usize) -> Vec<Vec<f64>> {
+    pub(crate) fn cross_sums(
+        &mut self,
+        a: &[&[f64]],
+        b: &[f64],
+        lags: usize,
+    ) -> Result<Vec<Vec<f64>>> {
         let len_a = a.first().map_or(0, |v| v.len());
-        let n = len_a
-            .max(b.len() + lags.saturating_sub(1))
-            .max(2)
-            .next_power_of_two();
-        let fwd = self.planner.plan_fft_forward(n);
-        let inv = self.planner.plan_fft_inverse(n);
-        self.buf.clear();
-        self.buf.resize(n, 0.0);
-        self.buf[..b.len()].copy_from_slice(b);
-        self.spec_b.resize(n / 2 + 1, Complex::default());
-        self.spec_a.resize(n / 2 + 1, Complex::default());
-        // Lengths are consistent by construction, so the FFT cannot fail.
-        let _ = fwd.process(&mut self.buf, &mut self.spec_b);
-        let mut out = Vec::with_capacity(a.len());
-        for ak in a {
-            self.buf.clear();
-            self.buf.resize(n, 0.0);
-            self.buf[..ak.len()].copy_from_slice(ak);
-            let _ = fwd.process(&mut self.buf, &mut self.spec_a);
-            for (x, y) in self.spec_a.iter_mut().zip(&self.spec_b) {
-                *x *= y.conj();
-            }
-            // Real signals: DC and Nyquist bins are real up to rounding; c2r insists on it.
-            let last = self.spec_a.len() - 1;
-            self.spec_a[0].im = 0.0;
-            self.spec_a[last].im = 0.0;
-            let _ = inv.process(&mut self.spec_a, &mut self.buf);
-            let scale = 1.0 / n as f64;
-            out.push(
-                (0..lags)
-                    .map(|tau| {
-                        if tau < len_a {
-                            self.buf[tau] * scale
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect(),
-            );
+        let n = len_a.max(b.len());
+        let k = a.len();
+        let mut out = vec![vec![0.0; lags]; k];
+        if n == 0 || k == 0 || lags == 0 {
+            return Ok(out);
         }
-        out
+        let mut av = Array3::<f64>::zeros((1, n, k));
+        for (j, aj) in a.iter().enumerate() {
+            for (t, v) in aj.iter().enumerate() {
+                av[[0, t, j]] = *v;
+            }
+        }
+        let mut bv = Array3::<f64>::zeros((1, n, 1));
+        for (t, v) in b.iter().enumerate() {
+            bv[[0, t, 0]] = *v;
+        }
+        let l_eff = lags.min(n);
+        let c = xcorr(av.view(), bv.view(), l_eff)?;
+        for (j, oj) in out.iter_mut().enumerate() {
+            for (tau, o) in oj.iter_mut().enumerate().take(l_eff) {
+                *o = c[[tau, j, 0]] * (n - tau) as f64;
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -114,7 +91,9 @@ mod tests {
         let a: Vec<f64> = (0..37).map(|i| ((i * 7 % 11) as f64 - 5.0) * 0.3).collect();
         let b: Vec<f64> = (0..29).map(|i| ((i * 5 % 13) as f64 - 6.0) * 0.2).collect();
         let lags = 12;
-        let got = LaggedFft::new().cross_sums(&[&a, &a[..20]], &b, lags);
+        let got = LaggedFft::new()
+            .cross_sums(&[&a, &a[..20]], &b, lags)
+            .unwrap();
         for (k, ak) in [&a[..], &a[..20]].iter().enumerate() {
             for tau in 0..lags {
                 let direct: f64 = (0..b.len())

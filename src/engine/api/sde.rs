@@ -220,13 +220,15 @@ pub mod sde_api {
     /// [D, K] or a length-D diagonal — state-dependent, Itô), `dim` (D; needed when the noise
     /// does not tell it), `name`.
     ///
-    /// Speed: every step calls the Rhai closure, ≈ 1–3 µs per call, so a closure system runs
-    /// ≈ 20–100× slower than a native one of the same dimension (measured with
-    /// `fdtlab bench`: D = 2 linear OU, closure ≈ 0.4 M steps/s vs native ≈ 30 M steps/s on
-    /// one core), and its members run one after another on the script's thread (Rhai closures
-    /// cannot be shared between threads); native systems run members in parallel. Errors of
-    /// the closure (it throws, returns the wrong shape, or NaN) stop the run with a catchable
-    /// error naming the member and time.
+    /// Speed: every step calls the Rhai closure (≈ 3 µs per call), so a closure system is
+    /// 20–60× slower than a native one of the same dimension. Measured (`fdtlab bench`, one
+    /// member, one thread, Euler–Maruyama, drift `|x| A.dot(x)` vs `linear_ou(#{ A })`, load ≈ 8
+    /// on 2 cores): D = 2: 0.34 M vs 21 M steps/s (61×); D = 8: 0.29 M vs 6.4 M steps/s (22×).
+    /// Members of a closure system run one after another on the script's thread (Rhai closures
+    /// cannot be shared between threads); native systems run members in parallel. Use a
+    /// closure system to prototype; for long runs use a native zoo system where one fits.
+    /// Errors of the closure (it throws, returns the wrong shape, or NaN) stop the run with a
+    /// catchable error naming the member and time.
     ///
     /// ```rhai
     /// let sys = sde(#{ drift: |x| -x, noise: [1.0, 0.5], name: "ou2" });
