@@ -56,8 +56,7 @@ pub const TOPICS: &[Topic] = &[
     },
     Topic {
         name: "sde",
-        summary:
-            "vector SDEs: typed in Rhai (closures: 20–60× slower, sequential members) or the \
+        summary: "vector SDEs: typed in Rhai (closures: 20–60× slower, sequential members) or the \
              native zoo (linear OU, reduced climate, triad); simulate, exact scores, KGMM",
         module: sde::module,
     },
