@@ -58,8 +58,9 @@ pub mod ns_api {
     /// and for continuing. Options: `members`, `spinup`, `duration` (time units), `save_every`
     /// (steps), `seed`, `init_amp`, and `from`: a trajectory made by `simulate` to continue
     /// from its members' final states (vorticity and phases; `members` defaults to its member
-    /// count and `spinup` to 0, so frame 0 is that state). Give a continuation a new `seed`: member m draws its
-    /// phase increments from stream m of the seed, so the same seed replays the earlier noise.
+    /// count and `spinup` to 0, so frame 0 is that state). Give a continuation a new `seed`:
+    /// member m draws its phase increments from stream m of the seed, so the same seed
+    /// replays the earlier noise.
     ///
     /// ```rhai
     /// let ns = navier_stokes(#{ n: 16 });
