@@ -229,7 +229,8 @@ fn augmented_gaussian_fdt_with_the_forcing_does_not_remove_the_bias() {
     .unwrap();
     let k = sys.spectral().spec_len();
     // Per member: frames of (ζ̂, F̂), and the final state for the ensemble.
-    let runs: Vec<(Vec<Vec<C64>>, Vec<Vec<C64>>, NsState)> = starts
+    type Frames = Vec<Vec<C64>>;
+    let runs: Vec<(Frames, Frames, NsState)> = starts
         .par_iter()
         .enumerate()
         .map(|(mi, s)| {
