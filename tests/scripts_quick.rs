@@ -106,3 +106,29 @@ fn bench_quick_prints_parseable_lines() {
         assert!(value > 0.0);
     }
 }
+
+#[test]
+fn navier_stokes_quick_writes_every_figure_and_finite_errors() {
+    let (out, text) = run_script(Path::new("scripts/navier_stokes.rhai"));
+    for f in [
+        "response.png",
+        "energy.png",
+        "spectrum.png",
+        "vorticity_1.png",
+        "loss.png",
+        "rel_err.csv",
+        "responses.csv",
+    ] {
+        assert!(out.join(f).exists(), "no {f}:\n{text}");
+    }
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let rows = s["errors"].as_array().unwrap();
+    assert!(rows.len() >= 2, "{s}");
+    for row in rows {
+        let e = row["rel_err"].as_f64().unwrap();
+        // Finite and not absurd even at quick size (the Gaussian FDT is ~10 % there); the
+        // accuracy itself is measured at the default configuration, not in this smoke test.
+        assert!(e.is_finite() && e < 2.0, "{row}:\n{text}");
+    }
+}

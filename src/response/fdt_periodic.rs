@@ -18,7 +18,9 @@ use ndarray::{Array2, ArrayD, ArrayView3, ArrayView4, ArrayViewMut3, Ix4};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
-/// Relative size below which `Ĉ(k, 0)` (or `Ŝ(k, 0)`) counts as zero.
+/// Relative size (against the largest mode) at or below which `|Ĉ(k, 0)|` (or `|Ŝ(k, 0)|`)
+/// counts as zero: the mode is unresolved and gets response 0 (see [`resolved_modes`]). Mode
+/// variances of real data span a few decades; rounding residue of filtered modes is ~1e-30.
 pub const MODE_RTOL: f64 = 1e-12;
 /// Frames per `Score::eval_batch` call.
 const SCORE_BATCH: usize = 256;
@@ -80,61 +82,91 @@ fn grid_view<'a>(
     Ok((a, n))
 }
 
-/// `num(k, τ) / den(k)` per mode, with a clear error for a vanishing denominator.
+/// The modes a normalised estimator divides by: `|den(k)| > MODE_RTOL · max_k |den(k)|` for
+/// the lag-0 spectrum `den` of all the data (`Ĉ(k, 0)` or `Ŝ(k, 0)`). The others are
+/// *unresolved*: the field has no variance there (e.g. the modes removed by the 2/3-rule
+/// dealiasing of Navier–Stokes, whose periodograms are rounding noise, ~1e-33 of the largest),
+/// so `C(0)` is singular and the estimators use its pseudo-inverse: the response is 0 on
+/// unresolved modes. That is what the dynamics does too: a model whose state never has a
+/// component in a mode cannot respond in it (the Navier–Stokes simulator projects every
+/// perturbation onto its resolved modes, so its perturbation ensemble is `R(t) P` with `P` the
+/// projection, exactly what the pseudo-inverse gives). Errors if no mode is resolved.
+fn resolved_modes(corr: &PeriodicCorr, what: &str) -> Result<Vec<bool>> {
+    let spec = corr.spectrum(None);
+    let den = spec.row(0);
+    let max = den.iter().map(|v| v.norm()).fold(0.0, f64::max);
+    if !is_above(max, 0.0) || !max.is_finite() {
+        return Err(Error::invalid(format!(
+            "{what}(k, 0) is zero (or not finite) for every mode: the data are constant \
+             after removing the mean; nothing to correlate"
+        )));
+    }
+    Ok(den
+        .iter()
+        .map(|v| is_above(v.norm(), MODE_RTOL * max))
+        .collect())
+}
+
+/// `sign · num(k, τ) / (sign · den(k))` on the `resolved` modes, 0 on the others (the
+/// pseudo-inverse, see [`resolved_modes`]); errors if a resolved mode's denominator vanishes
+/// in a jackknife replicate.
 fn divide_by_lag0(
     corr: &PeriodicCorr,
     spec: &Array2<Complex64>,
     sign: f64,
     what: &str,
     leave: Option<usize>,
+    resolved: &[bool],
 ) -> Result<Array2<Complex64>> {
     let den = spec.row(0).to_owned();
     let max = den.iter().map(|v| v.norm()).fold(0.0, f64::max);
-    let sp = corr.spectral();
-    let which = match leave {
-        Some(b) => format!(" (jackknife replicate without batch {b})"),
-        None => String::new(),
-    };
-    if !is_above(max, 0.0) || !max.is_finite() {
-        return Err(Error::invalid(format!(
-            "{what}(k, 0) is zero (or not finite) for every mode{which}: the data are constant \
-             after removing the mean; nothing to correlate"
-        )));
-    }
     if let Some((i, v)) = den
         .iter()
+        .zip(resolved)
         .enumerate()
-        .find(|(_, v)| !is_above(v.norm(), MODE_RTOL * max))
+        .find(|(_, (v, r))| **r && !(is_above(v.norm(), 0.0) && v.norm().is_finite()))
+        .map(|(i, (v, _))| (i, v))
     {
+        let sp = corr.spectral();
+        let which = match leave {
+            Some(b) => format!(" in the jackknife replicate without batch {b}"),
+            None => String::new(),
+        };
         return Err(Error::invalid(format!(
-            "{what}(k, 0) ≈ 0 for mode (kx, ky) = ({}, {}): |{what}| = {:.3e} against {max:.3e}{which}; \
-             the field (or score) has no variance in that mode, so dividing by it is undefined — \
-             check the data (constant or filtered fields) or use the raw (unnormalised) GFDT",
+            "{what}(k, 0) = {:.3e} for mode (kx, ky) = ({}, {}){which} (largest {max:.3e}), \
+             though the mode has variance in the full data: too few batches to divide by it; \
+             use more members or longer runs, or the raw (unnormalised) GFDT",
+            v.norm(),
             sp.kx()[i],
             sp.ky()[i],
-            v.norm()
         )));
     }
+    let zero = Complex64::new(0.0, 0.0);
     let mut r = spec * sign;
     let den = &den * sign;
     for mut row in r.outer_iter_mut() {
-        row.iter_mut().zip(den.iter()).for_each(|(x, d)| *x /= *d);
+        row.iter_mut()
+            .zip(den.iter().zip(resolved))
+            .for_each(|(x, (d, &keep))| *x = if keep { *x / *d } else { zero });
     }
     Ok(r)
 }
 
 /// Gaussian FDT on a periodic grid: `R(t) = C(t) C(0)⁻¹` with the circulant space–time
 /// covariance of the mean-removed field (scalar mean μ), i.e. `R̂(k, t) = Ĉ(k, t) / Ĉ(k, 0)`.
-/// Name "Gaussian FDT", normalised (`R(0) = I`). Errors if a mode has `Ĉ(k, 0) ≈ 0`.
+/// Name "Gaussian FDT", normalised (`R(0) = I` on the resolved modes). Modes with
+/// `Ĉ(k, 0) ≈ 0` (relative [`MODE_RTOL`]) get `R̂ = 0`: `C(0)⁻¹` is the pseudo-inverse, so on
+/// 2/3-dealiased Navier–Stokes data `R(0)` is the projection onto the resolved modes.
 pub fn gaussian_fdt_periodic(traj: &Trajectory, lags: usize) -> Result<Response> {
     let (a, _) = grid_view(traj, lags, "gaussian_fdt_periodic")?;
     let (m, t) = (a.shape()[0], a.shape()[1]);
     let mu = a.mean().unwrap_or(0.0);
     let batching = Batching::auto(m, t, lags)?;
     let corr = periodic_xcorr(a, Second::Same, lags, mu, &batching)?;
+    let resolved = resolved_modes(&corr, "C")?;
     let (values, se) = jackknife(corr.batches(), |leave| {
         let spec = corr.spectrum(leave);
-        let r = divide_by_lag0(&corr, &spec, 1.0, "C", leave)?;
+        let r = divide_by_lag0(&corr, &spec, 1.0, "C", leave, &resolved)?;
         Ok(spectrum_to_real(corr.spectral(), r.view()).into_dyn())
     })?;
     Ok(Response {
@@ -191,6 +223,12 @@ pub fn score_xcorr_periodic(
 /// `R = S(t) S(0)⁻¹` with `S(t) = −⟨θ(t) s(0)ᵀ⟩`, done per Fourier mode because S is
 /// circulant (name "GFDT (<score name>, normalised)"). θ has its scalar mean removed
 /// (E s = 0, so this only lowers the variance).
+///
+/// Modes in which the field has no variance (2/3-dealiased Navier–Stokes): the raw estimate
+/// is 0 there automatically (`θ̂(k, t) = 0`, whatever the score does in those modes, so a
+/// learned score's output in the unresolved modes never matters), and the normalised one uses
+/// the pseudo-inverse of `S(0)` like [`gaussian_fdt_periodic`] (relative [`MODE_RTOL`] on
+/// `|Ŝ(k, 0)|`, which vanishes with `Ĉ(k, 0)` by Cauchy–Schwarz).
 pub fn gfdt_periodic(
     traj: &Trajectory,
     score: &dyn Score,
@@ -201,10 +239,16 @@ pub fn gfdt_periodic(
     let (m, t) = (a.shape()[0], a.shape()[1]);
     let batching = Batching::auto(m, t, lags)?;
     let corr = score_xcorr_periodic(a, score, lags, &batching)?;
+    let resolved = if normalized {
+        resolved_modes(&corr, "S")?
+    } else {
+        Vec::new()
+    };
+    let resolved = &resolved;
     let (values, se) = jackknife(corr.batches(), |leave| -> Result<ArrayD<f64>> {
         let spec = corr.spectrum(leave);
         let r = if normalized {
-            divide_by_lag0(&corr, &spec, -1.0, "S", leave)?
+            divide_by_lag0(&corr, &spec, -1.0, "S", leave, resolved)?
         } else {
             spec.mapv(|v| -v)
         };

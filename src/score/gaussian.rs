@@ -4,7 +4,9 @@
 //! - [`PeriodicGaussianScore`]: for periodic N×N grids, with a scalar mean μ and the
 //!   translation-invariant (circulant) covariance, applied as the Fourier multiplier
 //!   `ŝ(k) = −(θ̂(k) − N²μ δ_k0) / Ĉ(k)` where `Ĉ(k) = ⟨|θ̂(k) − N²μ δ_k0|²⟩ / N²` are the
-//!   circulant covariance's eigenvalues.
+//!   circulant covariance's eigenvalues. A fitted mode with no variance (relative
+//!   [`MODE_RTOL`]; e.g. the modes removed by 2/3-rule dealiasing) gets `ŝ(k) = 0`: the
+//!   pseudo-inverse, the score of the Gaussian on the data's support.
 //!
 //! Both are named "Gaussian score".
 use crate::response::is_above;
@@ -18,8 +20,8 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Ix4};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
-/// Relative size below which a mode's variance counts as zero.
-const MODE_RTOL: f64 = 1e-12;
+/// Relative size (against the largest mode) at or below which a mode's variance counts as zero.
+pub const MODE_RTOL: f64 = 1e-12;
 
 fn check_batch(x: &ArrayView2<f64>, out: &ArrayViewMut2<f64>, d: usize) -> Result<()> {
     if x.ncols() != d || out.dim() != x.dim() {
@@ -142,6 +144,8 @@ pub struct PeriodicGaussianScore {
     n: usize,
     mean: f64,
     c_hat: Vec<f64>,
+    /// `1/Ĉ(k)`, or 0 on modes without variance (pseudo-inverse).
+    prec: Vec<f64>,
     sp: Spectral2d,
 }
 
@@ -158,11 +162,19 @@ impl PeriodicGaussianScore {
             )));
         }
         check_modes(&sp, &c_hat, "mode variances")?;
-        Ok(PeriodicGaussianScore { n, mean, c_hat, sp })
+        let prec = c_hat.iter().map(|c| 1.0 / c).collect();
+        Ok(PeriodicGaussianScore {
+            n,
+            mean,
+            c_hat,
+            prec,
+            sp,
+        })
     }
 
     /// Fits μ (mean over members, frames and pixels) and `Ĉ(k)` (mean periodogram over all
     /// frames, k = 0 with the n − 1 correction for the estimated mean) of a grid trajectory.
+    /// Modes with `Ĉ(k) ≤ MODE_RTOL · max Ĉ` get score 0 (pseudo-inverse; module docs).
     pub fn fit(traj: &Trajectory) -> Result<Self> {
         let a = traj.data.view().into_dimensionality::<Ix4>().map_err(|_| {
             Error::shape(format!(
@@ -220,12 +232,30 @@ impl PeriodicGaussianScore {
             .enumerate()
             .map(|(i, p)| p / n2 / if i == 0 { count - 1.0 } else { count })
             .collect();
-        check_modes(&sp, &c_hat, "fitted mode variances").map_err(|e| {
-            Error::invalid(format!(
-                "PeriodicGaussianScore::fit: the circulant covariance is singular: {e}"
-            ))
-        })?;
-        Ok(PeriodicGaussianScore { n, mean, c_hat, sp })
+        let max = c_hat.iter().cloned().fold(0.0, f64::max);
+        if !is_above(max, 0.0) || !max.is_finite() {
+            return Err(Error::invalid(format!(
+                "PeriodicGaussianScore::fit: no mode has positive finite variance (max {max}); \
+                 is the data constant?"
+            )));
+        }
+        let prec = c_hat
+            .iter()
+            .map(|&c| {
+                if is_above(c, MODE_RTOL * max) {
+                    1.0 / c
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Ok(PeriodicGaussianScore {
+            n,
+            mean,
+            c_hat,
+            prec,
+            sp,
+        })
     }
 
     /// Grid size N.
@@ -293,8 +323,8 @@ impl Score for PeriodicGaussianScore {
                     self.sp.forward(xin, spec, ws);
                     spec[0].re -= shift;
                     spec.iter_mut()
-                        .zip(&self.c_hat)
-                        .for_each(|(s, c)| *s = -*s / *c);
+                        .zip(&self.prec)
+                        .for_each(|(s, p)| *s = -*s * *p);
                     self.sp.inverse(spec, sout, ws);
                     or.iter_mut().zip(sout.iter()).for_each(|(d, v)| *d = *v);
                 },

@@ -86,7 +86,9 @@ pub mod learned_api {
     /// `kernel` (5), `emb` (32), `output` ("smooth" | "sigma"), `antithetic` (true),
     /// `loss_weight` ("balanced" | "sigma2"), `epochs` (50), `batch` (128), `lr` (2e-4),
     /// `warmup` (1000), `clip` (1.0), `ema` (0.999), `val_frac` (0.2), `split` ("tail" |
-    /// "shuffle"), `seed` (0), `sigma_min` (0.01), `sigma_max` (from the data), and `resume`:
+    /// "shuffle"), `seed` (0), `sigma_min` (0.01), `sigma_max` (from the data), `noise_kmax`
+    /// (grids: noise only in the Fourier modes |kx|, |ky| ≤ noise_kmax, for band-limited data
+    /// such as 2/3-dealiased Navier–Stokes, where it is (N − 1)/3), and `resume`:
     /// a model to train for `epochs` more epochs (same architecture and data scaling; the
     /// history continues). Ctrl-C stops training early and returns the best model so far
     /// (`model.interrupted` is then true).

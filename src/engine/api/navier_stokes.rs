@@ -15,7 +15,7 @@ pub mod ns_api {
     use crate::engine::array::NdArray;
     use crate::engine::error::rt;
     use crate::engine::handles::{NsHandle, TrajHandle};
-    use crate::engine::options::parse_opts;
+    use crate::engine::options::{parse_opts, take};
     use crate::response::Response;
     use crate::systems::navier_stokes::{
         impulse_ns, ns_energy_enstrophy, ns_energy_spectrum, simulate_ns_with_states,
@@ -54,18 +54,42 @@ pub mod ns_api {
     }
 
     /// Simulates independent members (vorticity frames `[M, T, N, N]`); the final vorticity and
-    /// forcing phases of each member are kept with the trajectory for `ns_impulse_response`.
-    /// Options: `members`, `spinup`, `duration` (time units), `save_every` (steps), `seed`,
-    /// `init_amp`.
+    /// forcing phases of each member are kept with the trajectory for `ns_impulse_response`
+    /// and for continuing. Options: `members`, `spinup`, `duration` (time units), `save_every`
+    /// (steps), `seed`, `init_amp`, and `from`: a trajectory made by `simulate` to continue
+    /// from its members' final states (vorticity and phases; `members` defaults to its member
+    /// count and `spinup` to 0, so frame 0 is that state). Give a continuation a new `seed`:
+    /// member m draws its phase increments from stream m of the seed, so the same seed
+    /// replays the earlier noise.
     ///
     /// ```rhai
-    /// let tr = navier_stokes(#{ n: 16 }).simulate(#{ members: 2, spinup: 0.5, duration: 0.25, save_every: 4 });
+    /// let ns = navier_stokes(#{ n: 16 });
+    /// let tr = ns.simulate(#{ members: 2, spinup: 0.5, duration: 0.25, save_every: 4 });
     /// assert_eq(tr.frames, 8);
+    /// let more = ns.simulate(#{ from: tr, duration: 0.25, save_every: 4, seed: 1 });
+    /// assert_eq(more.members, 2);
     /// ```
     #[rhai_fn(return_raw)]
     pub fn simulate(sys: &mut NsHandle, opts: Map) -> Res<TrajHandle> {
+        let mut opts = opts;
+        let from: Option<TrajHandle> = take(&mut opts, "from", "simulate")?;
+        let init = match &from {
+            Some(t) => Some(t.1.clone().ok_or_else(|| {
+                rt("simulate: option 'from' must be a trajectory made by navier_stokes().simulate(..) \
+                    (it carries the final states); this one has none")
+            })?),
+            None => None,
+        };
+        if let Some(st) = &init {
+            if !opts.contains_key("members") {
+                opts.insert("members".into(), rhai::Dynamic::from_int(st.len() as INT));
+            }
+            if !opts.contains_key("spinup") {
+                opts.insert("spinup".into(), rhai::Dynamic::from_float(0.0));
+            }
+        }
         let o: NsRunOpts = parse_opts(opts, "simulate")?;
-        let (t, states) = simulate_ns_with_states(&sys.0, &o, None)?;
+        let (t, states) = simulate_ns_with_states(&sys.0, &o, init.as_ref().map(|s| s.as_slice()))?;
         Ok(TrajHandle(Arc::new(t), Some(Arc::new(states))))
     }
 

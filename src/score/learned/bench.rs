@@ -65,6 +65,7 @@ fn bench(
                 cfg: &model_cfg,
                 antithetic: opts.antithetic,
                 unit_weight: false,
+                band: None,
             };
             b.redraw(&prep.train, d, &rows, &mut rng, &nd);
             tr.step(&b, 0)?;

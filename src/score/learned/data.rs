@@ -180,6 +180,41 @@ pub(crate) struct Batch {
     pub k: Vec<f32>,
 }
 
+/// Band limit of the DSM noise on N×N grids (`TrainOpts::noise_kmax`): the noise is projected
+/// onto the Fourier modes `|kx|, |ky| ≤ kmax` (2-D FFT, f64), the support of band-limited data
+/// such as 2/3-dealiased Navier–Stokes fields.
+pub(crate) struct BandLimit {
+    sp: crate::systems::spectral::Spectral2d,
+    keep: Vec<bool>,
+}
+
+impl BandLimit {
+    /// The projector for `n`×`n` grids keeping `|kx|, |ky| ≤ kmax`.
+    pub fn new(n: usize, kmax: usize) -> Result<Self> {
+        let sp = crate::systems::spectral::Spectral2d::new(n)?;
+        let k = kmax as f64;
+        let keep = (0..sp.spec_len())
+            .map(|i| sp.kx()[i].abs() <= k && sp.ky()[i].abs() <= k)
+            .collect();
+        Ok(BandLimit { sp, keep })
+    }
+
+    /// Projects one field (`n*n` values, row-major) onto the kept modes, in place.
+    pub fn project(&self, z: &mut [f32]) {
+        let mut ws = self.sp.workspace();
+        let mut f: Vec<f64> = z.iter().map(|&v| v as f64).collect();
+        let mut spec = vec![num_complex::Complex64::new(0.0, 0.0); self.sp.spec_len()];
+        self.sp.forward(&f, &mut spec, &mut ws);
+        for (c, &k) in spec.iter_mut().zip(&self.keep) {
+            if !k {
+                *c = num_complex::Complex64::new(0.0, 0.0);
+            }
+        }
+        self.sp.inverse(&spec, &mut f, &mut ws);
+        z.iter_mut().zip(&f).for_each(|(d, v)| *d = *v as f32);
+    }
+}
+
 /// The noise schedule and output scaling a batch is drawn for.
 pub(crate) struct NoiseDraw<'a> {
     pub sigma_min: f64,
@@ -189,6 +224,8 @@ pub(crate) struct NoiseDraw<'a> {
     pub antithetic: bool,
     /// Balanced weighting (unit weight on F errors) instead of σ² weighting.
     pub unit_weight: bool,
+    /// Project every noise draw onto these Fourier modes (band-limited grid data).
+    pub band: Option<&'a BandLimit>,
 }
 
 impl Batch {
@@ -213,6 +250,9 @@ impl Batch {
         for (j, &r) in rows.iter().enumerate() {
             let sigma = draw_sigma(rng, nd.sigma_min, nd.sigma_max);
             fill_normal(rng, &mut zr);
+            if let Some(bl) = nd.band {
+                bl.project(&mut zr);
+            }
             let (s, ci) = (sigma as f32, c_in(sigma) as f32);
             let sc = sigma * nd.cfg.c_out(sigma);
             let (ka, kt) = if nd.unit_weight {
@@ -234,5 +274,29 @@ impl Batch {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BandLimit;
+
+    #[test]
+    fn band_limit_keeps_resolved_modes_and_removes_the_rest() {
+        // n = 8, kmax = 2: cos(2x + y) is kept exactly, cos(3x) is removed.
+        let n = 8;
+        let h = std::f64::consts::TAU / n as f64;
+        let field = |kx: f64, ky: f64| -> Vec<f32> {
+            (0..n * n)
+                .map(|i| (kx * (i / n) as f64 * h + ky * (i % n) as f64 * h).cos() as f32)
+                .collect()
+        };
+        let b = BandLimit::new(n, 2).unwrap();
+        let (mut a, want) = (field(2.0, 1.0), field(2.0, 1.0));
+        b.project(&mut a);
+        assert!(a.iter().zip(&want).all(|(x, y)| (x - y).abs() < 1e-6));
+        let mut c = field(3.0, 0.0);
+        b.project(&mut c);
+        assert!(c.iter().all(|x| x.abs() < 1e-6));
     }
 }

@@ -114,6 +114,14 @@ pub struct TrainOpts {
     /// Largest noise level in standardised units; default: the largest pairwise distance among
     /// (up to 1000 of) the training samples.
     pub sigma_max: Option<f64>,
+    /// conv / unet: band-limit the DSM noise to the Fourier modes `|kx|, |ky| ≤ noise_kmax`
+    /// (default: none, white noise). For band-limited data, e.g. 2/3-dealiased Navier–Stokes
+    /// (`noise_kmax = (N − 1)/3`, 10 at N = 32): the data then have no variance outside those
+    /// modes, where the score of the noised data is `−x/σ²`, a non-local projection up to 10⁴
+    /// large at σ_min that a small network cannot represent and that is useless for the GFDT
+    /// (the field has no component there); with band-limited noise the network learns the
+    /// score on the data's support only.
+    pub noise_kmax: Option<usize>,
 }
 
 impl Default for TrainOpts {
@@ -139,6 +147,7 @@ impl Default for TrainOpts {
             seed: 0,
             sigma_min: 0.01,
             sigma_max: None,
+            noise_kmax: None,
         }
     }
 }
@@ -215,6 +224,13 @@ impl TrainOpts {
             Arch::Mlp => {
                 pos("hidden", self.hidden)?;
                 pos("layers", self.layers)?;
+                if let Some(k) = self.noise_kmax {
+                    return Err(bad(
+                        "noise_kmax",
+                        k,
+                        "it band-limits grid noise (arch conv or unet); leave it unset for mlp",
+                    ));
+                }
                 if state_shape.len() != 1 {
                     return Err(Error::invalid(format!(
                         "arch \"mlp\" needs vector states [D], but the data hold states of shape \
@@ -249,6 +265,15 @@ impl TrainOpts {
                         self.kernel,
                         &format!("pass kernel ≤ N = {n}"),
                     ));
+                }
+                if let Some(k) = self.noise_kmax {
+                    if k == 0 || k > n / 2 {
+                        return Err(bad(
+                            "noise_kmax",
+                            k,
+                            &format!("pass 1 ≤ noise_kmax ≤ N/2 = {}, e.g. (N − 1)/3 for 2/3-dealiased fields", n / 2),
+                        ));
+                    }
                 }
                 if self.arch == Arch::Unet && (!n.is_multiple_of(4) || n < 8) {
                     return Err(Error::invalid(format!(

@@ -272,12 +272,17 @@ impl<'a> Trainer<'a> {
         opts: &'a TrainOpts,
     ) -> Result<Self> {
         let m = &model.meta;
+        let band = match opts.noise_kmax {
+            Some(k) => Some(data::BandLimit::new(m.net.state_shape[0], k)?),
+            None => None,
+        };
         let nd = NoiseDraw {
             sigma_min: m.sigma_min,
             sigma_max: m.sigma_max,
             cfg: &m.net,
             antithetic: true,
             unit_weight: opts.loss_weight == LossWeight::Balanced,
+            band: band.as_ref(),
         };
         let val = ValSet::new(prep, opts.seed, &nd);
         let engine = Engine::new(&m.net);
@@ -366,6 +371,10 @@ impl<'a> Trainer<'a> {
         );
         self.model.meta.interrupted = false;
         let mut perm: Vec<usize> = (0..n_train).collect();
+        let band = match opts.noise_kmax {
+            Some(k) => Some(data::BandLimit::new(self.model.meta.net.state_shape[0], k)?),
+            None => None,
+        };
         for epoch in first_epoch..first_epoch + opts.epochs {
             let t0 = Instant::now();
             let mut rng = stream_rng(opts.seed, EPOCH_STREAM + epoch as u64);
@@ -384,6 +393,7 @@ impl<'a> Trainer<'a> {
                     cfg: &m.net,
                     antithetic: opts.antithetic,
                     unit_weight: opts.loss_weight == LossWeight::Balanced,
+                    band: band.as_ref(),
                 };
                 let mut batch = std::mem::take(&mut self.batch);
                 batch.redraw(&self.prep.train, d, rows, &mut rng, &nd);

@@ -15,8 +15,6 @@
 //!   [`bench_ns_member_steps`].
 //! - [`impulse`]: the perturbation (impulse-response) ensemble [`impulse_ns`].
 //! - [`diagnostics`]: energy / enstrophy time series and the isotropic energy spectrum.
-//! - [`impulse`]: the perturbation (impulse-response) ensemble, [`impulse_ns`].
-//! - [`diagnostics`]: energy / enstrophy time series and the isotropic energy spectrum.
 //!
 //! Noise convention (SPEC §1): the only noise is in the forcing phases, `dφ = √2 dW`
 //! (`G = √2 I`, `D = 2 I` on the phases); given the phase path the vorticity equation is an ODE.
@@ -36,6 +34,8 @@ pub use impulse::{impulse_ns, ImpulseMode, NsImpulseOpts};
 pub use params::NsParams;
 pub use system::NsSystem;
 
+#[cfg(test)]
+mod fdt_tests;
 #[cfg(test)]
 mod impulse_tests;
 #[cfg(test)]

@@ -28,8 +28,9 @@
 //! skew-symmetric forms are *equal* (up to rounding; test `forms_agree_when_dealiased`). The
 //! advective form is therefore used (5 FFTs per evaluation instead of 8). Consequence for users:
 //! stationary fields have exactly zero energy outside the resolved modes (their covariance is
-//! singular there), and a pixel impulse acts through its resolved part (at n = 32 the pixel
-//! itself gets 441/1024 of δ).
+//! singular there: the Gaussian FDT and the normalised GFDT use its pseudo-inverse, response 0
+//! on those modes, see `response::fdt_periodic`), and a pixel impulse acts through its resolved
+//! part (at n = 32 the pixel itself gets 441/1024 of δ).
 //!
 //! **Without dealiasing (`dealias = false`)** the skew-symmetric form
 //! `−½[u'·∇ζ + ∇·(u'ζ)]` is evaluated with grid products on the full grid (aliased). Because the
