@@ -129,12 +129,12 @@ pub fn run(quick: bool, numpy: bool) -> Result<()> {
         (16, 8192, 64, 256)
     };
     let xc = min_of(reps, || crate::response::xcorr::bench_xcorr(m, t, d, l, 2))?;
-    println!("xcorr_{m}x{t}x{d}x{l}: {xc:.3} s");
+    println!("xcorr_{m}x{t}x{d}x{l}: {xc:.6} s");
     let (gm, gt) = if quick { (2, 64) } else { (16, 2000) };
     let g = min_of(reps, || {
         crate::response::fdt_periodic::bench_gfdt_periodic(gm, gt, 32, 51, 2)
     })?;
-    println!("gfdt_periodic_{gm}x{gt}x32x32_lags51: {g:.3} s");
+    println!("gfdt_periodic_{gm}x{gt}x32x32_lags51: {g:.6} s");
     let steps = if quick { 2_000 } else { 200_000 };
     for d in [2usize, 8] {
         let (mut c, mut n) = (0.0f64, 0.0f64);
@@ -167,7 +167,7 @@ pub fn run(quick: bool, numpy: bool) -> Result<()> {
         .map(|s| s.to_string());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let np_xc = numpy_figure("xcorr_numpy.py", &args, &format!("lags={l}:"))?;
-        println!("numpy_xcorr_{m}x{t}x{d}x{l}: {np_xc:.3} s");
+        println!("numpy_xcorr_{m}x{t}x{d}x{l}: {np_xc:.6} s");
         println!("ratio_xcorr_vs_numpy: {:.1} x", np_xc / xc);
     }
     Ok(())
