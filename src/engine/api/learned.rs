@@ -88,8 +88,11 @@ pub mod learned_api {
     /// `warmup` (1000), `clip` (1.0), `ema` (0.999), `val_frac` (0.2), `split` ("tail" |
     /// "shuffle"), `seed` (0), `sigma_min` (0.01), `sigma_max` (from the data), and `resume`:
     /// a model to train for `epochs` more epochs (same architecture and data scaling; the
-    /// history continues). Ctrl-C stops training early and returns the best model so far
-    /// (`model.interrupted` is then true).
+    /// history continues), `kernels` (conv: per-layer kernel sizes such as `[9, 1, 1]`,
+    /// replacing `layers` and `kernel`), `schedule` ("constant" | "cosine" learning-rate
+    /// decay). Ctrl-C stops training early and returns the best model so far
+    /// (`model.interrupted` is then true) and the script goes on (so it can save the model); a
+    /// second Ctrl-C stops the script.
     ///
     /// ```rhai
     /// let x = linspace(-1, 1, 200).reshape([200, 1]);
@@ -105,6 +108,19 @@ pub mod learned_api {
         let o: TrainOpts = parse_opts(opts, "train_score")?;
         let x = super::samples_of(&data, "train_score")?;
         let m = train(x.view(), &o, resume.map(|m| (*m.0).clone()))?;
+        if m.interrupted() {
+            // The interruption has been turned into a result (the best EMA model so far):
+            // clear Ctrl-C so the script can go on to save or use it; another Ctrl-C stops the
+            // script as usual.
+            crate::interrupt::clear();
+            eprintln!(
+                "training interrupted (Ctrl-C): returning the best model so far (epoch {}); \
+                 press Ctrl-C again to stop the script",
+                m.meta()
+                    .best_epoch
+                    .map_or("-".to_string(), |e| e.to_string())
+            );
+        }
         Ok(ModelHandle(Arc::new(m)))
     }
 

@@ -88,6 +88,20 @@ pub fn bench_dsm_mlp(threads: usize) -> Result<f64> {
     bench(opts, &[64], threads, 5, 40)
 }
 
+/// [`bench_dsm_mlp`] with another hidden width and batch (2 threads; for quick runs).
+pub fn bench_dsm_mlp_sized(hidden: usize, batch: usize, dim: usize, steps: usize) -> Result<f64> {
+    let opts = TrainOpts {
+        arch: Arch::Mlp,
+        hidden,
+        layers: 3,
+        batch,
+        antithetic: false,
+        loss_weight: LossWeight::Sigma2,
+        ..TrainOpts::default()
+    };
+    bench(opts, &[dim], 2, 1, steps)
+}
+
 /// DSM training throughput (samples/s) of the default periodic conv net on 32×32 fields,
 /// batch 128.
 pub fn bench_dsm_conv(threads: usize) -> Result<f64> {
@@ -99,6 +113,23 @@ pub fn bench_dsm_conv(threads: usize) -> Result<f64> {
         ..TrainOpts::default()
     };
     bench(opts, &[32, 32], threads, 2, 10)
+}
+
+/// Name tag of the grid network of [`bench_dsm_conv_steps`] (for the bench line).
+pub const CONV_BENCH_TAG: &str = "k13x1x1_ch32";
+
+/// DSM training throughput (data samples/s) of the Allen–Cahn training configuration of
+/// `scripts/allen_cahn.rhai` on 32×32 fields: periodic conv with kernels [13, 1, 1], 32
+/// channels, batch 64, antithetic noise (two network rows per sample) and balanced weighting.
+pub fn bench_dsm_conv_steps(threads: usize, steps: usize) -> Result<f64> {
+    let opts = TrainOpts {
+        arch: Arch::Conv,
+        kernels: Some(vec![13, 1, 1]),
+        channels: 32,
+        batch: 64,
+        ..TrainOpts::default()
+    };
+    bench(opts, &[32, 32], threads, 2, steps)
 }
 
 /// Score evaluation throughput (states/s) of an untrained default periodic conv net on 32×32

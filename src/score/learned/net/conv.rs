@@ -8,8 +8,9 @@ use candle_core::{Result, Tensor};
 
 pub(super) fn specs(cfg: &NetConfig, s: &mut SpecList) {
     noise_embedding_specs(cfg.emb, s);
-    let (c, k) = (cfg.channels, cfg.kernel);
+    let c = cfg.channels;
     for l in 0..cfg.layers {
+        let k = cfg.kernel_of(l);
         let cin = if l == 0 { 1 } else { c };
         let cout = if l + 1 == cfg.layers { 1 } else { c };
         s.conv(&format!("conv.{l}"), cin, cout, k);

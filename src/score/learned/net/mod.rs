@@ -29,6 +29,9 @@ pub struct NetConfig {
     pub channels: usize,
     /// conv / unet kernel size.
     pub kernel: usize,
+    /// conv: per-layer kernel sizes (empty: `kernel` for every layer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernels: Vec<usize>,
     /// conv / unet noise-embedding width.
     pub emb: usize,
     /// How the output F becomes the score.
@@ -114,16 +117,30 @@ impl<'a> Cursor<'a> {
 impl NetConfig {
     /// The configuration for `opts` on states of shape `state_shape` (opts already validated).
     pub fn from_opts(opts: &TrainOpts, state_shape: &[usize]) -> Self {
+        let kernels = match (&opts.kernels, opts.arch) {
+            (Some(ks), Arch::Conv) => ks.clone(),
+            _ => vec![],
+        };
         NetConfig {
             arch: opts.arch,
             state_shape: state_shape.to_vec(),
             hidden: opts.hidden,
-            layers: opts.layers,
+            layers: if kernels.is_empty() {
+                opts.layers
+            } else {
+                kernels.len()
+            },
             channels: opts.channels,
-            kernel: opts.kernel,
+            kernel: kernels.iter().copied().max().unwrap_or(opts.kernel),
+            kernels,
             emb: opts.emb,
             output: opts.output,
         }
+    }
+
+    /// Kernel size of conv layer `l`.
+    pub fn kernel_of(&self, l: usize) -> usize {
+        self.kernels.get(l).copied().unwrap_or(self.kernel)
     }
 
     /// The factor `c_out(σ)` with `s = c_out(σ) F` (σ in standardised units).
@@ -172,6 +189,10 @@ impl NetConfig {
                 self.hidden,
                 self.layers,
                 self.dim()
+            ),
+            Arch::Conv if !self.kernels.is_empty() => format!(
+                "periodic conv {}×{} {}ch k{:?}",
+                self.state_shape[0], self.state_shape[1], self.channels, self.kernels
             ),
             Arch::Conv => format!(
                 "periodic conv {}×{} {}×{}ch k{}",
