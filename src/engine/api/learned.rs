@@ -89,8 +89,8 @@ pub mod learned_api {
     /// "shuffle"), `seed` (0), `sigma_min` (0.01), `sigma_max` (from the data), and `resume`:
     /// a model to train for `epochs` more epochs (same architecture and data scaling; the
     /// history continues), `kernels` (conv: per-layer kernel sizes such as `[9, 1, 1]`,
-    /// replacing `layers` and `kernel`), `schedule` ("constant" | "cosine" learning-rate
-    /// decay). Ctrl-C stops training early and returns the best model so far
+    /// replacing `layers` and `kernel`), `skip` (conv: kernel size of a linear input→output
+    /// convolution, 0 = none), `schedule` ("constant" | "cosine" learning-rate decay). Ctrl-C stops training early and returns the best model so far
     /// (`model.interrupted` is then true) and the script goes on (so it can save the model); a
     /// second Ctrl-C stops the script.
     ///

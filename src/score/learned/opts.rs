@@ -92,6 +92,16 @@ pub struct TrainOpts {
     /// linear operator plus a pointwise nonlinearity (the Allen–Cahn score) is then
     /// representable with one wide first layer at a fraction of the cost of stacked k×k layers.
     pub kernels: Option<Vec<usize>>,
+    /// conv: kernel size of a linear circular convolution from the input straight to the output
+    /// (0 = none, default). The score of a field whose log-density is a quadratic form plus
+    /// pointwise terms has a large linear part (Allen–Cahn, OU: a spectral stencil); a linear
+    /// path learns it as a convex problem instead of through the SiLU layers.
+    pub skip: usize,
+    /// conv with `skip`: highest power of pointwise polynomial terms `Σ_{p=2..degree} a_p x^p`
+    /// added to the linear path (1 = linear only, default). A score with a pointwise
+    /// polynomial part (Allen–Cahn: the cubic `λθ(1 − θ²)`) then is linear in the parameters
+    /// at σ_min, and the SiLU layers only learn the correction.
+    pub skip_degree: usize,
     /// Learning-rate schedule after warm-up: "constant" (default) or "cosine" (decays to 0 over
     /// this run's optimiser steps, which lowers the noise floor of the final weights).
     pub schedule: Schedule,
@@ -143,6 +153,8 @@ impl Default for TrainOpts {
             channels: 32,
             kernel: 5,
             kernels: None,
+            skip: 0,
+            skip_degree: 1,
             schedule: Schedule::Constant,
             emb: 32,
             output: Output::Smooth,
@@ -250,6 +262,29 @@ impl TrainOpts {
                         "kernel",
                         self.kernel,
                         "pass an odd kernel size (3 or 5)",
+                    ));
+                }
+                if self.skip > 0
+                    && (self.arch != Arch::Conv
+                        || self.skip.is_multiple_of(2)
+                        || self.skip > state_shape.first().copied().unwrap_or(0))
+                {
+                    return Err(bad(
+                        "skip",
+                        self.skip,
+                        "skip (a linear input→output convolution) needs arch \"conv\" and an odd \
+                         kernel size ≤ N, or 0 for none",
+                    ));
+                }
+                if self.skip_degree == 0
+                    || self.skip_degree > 5
+                    || (self.skip_degree > 1 && self.skip == 0)
+                {
+                    return Err(bad(
+                        "skip_degree",
+                        self.skip_degree,
+                        "pass 1 ≤ skip_degree ≤ 5 together with skip > 0, e.g. skip: 15, \
+                         skip_degree: 3",
                     ));
                 }
                 if let Some(ks) = &self.kernels {

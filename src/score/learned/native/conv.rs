@@ -29,6 +29,11 @@ pub(crate) struct ConvNative {
     ks: Vec<usize>,
     /// Largest kernel size (workspace sizing).
     kmax: usize,
+    /// Kernel size of the linear input→output convolution (0 = none; its weight and bias are
+    /// the last two parameters).
+    skip: usize,
+    /// Pointwise polynomial coefficients on the linear path (powers 2..; the last parameter).
+    n_poly: usize,
     layers: usize,
     emb: usize,
     cin: Vec<usize>,
@@ -184,7 +189,13 @@ impl ConvNative {
         ConvNative {
             n: cfg.state_shape[0],
             ks: (0..layers).map(|l| cfg.kernel_of(l)).collect(),
-            kmax: (0..layers).map(|l| cfg.kernel_of(l)).max().unwrap_or(1),
+            kmax: (0..layers)
+                .map(|l| cfg.kernel_of(l))
+                .chain([cfg.skip])
+                .max()
+                .unwrap_or(1),
+            skip: cfg.skip,
+            n_poly: cfg.n_poly(),
             layers,
             emb: cfg.emb,
             cin,
@@ -325,11 +336,15 @@ impl ConvNative {
             let (wl, bl) = (&w[wi], &w[bi]);
             let last = l + 1 == self.layers;
             let (hin, hout) = self.h.split_at_mut(l + 1);
+            let x0 = &hin[0];
             let hin = &hin[l];
             let shift = &self.shift[l];
             let chunks = &mut self.chunks;
             if last {
                 let f = &mut self.f;
+                let ks = self.skip;
+                let np = self.n_poly;
+                let nw = w.len() - usize::from(np > 0);
                 f.par_chunks_mut(cr * nn)
                     .zip(chunks.par_iter_mut())
                     .enumerate()
@@ -339,6 +354,23 @@ impl ConvNative {
                             fb.iter_mut().for_each(|v| *v = bl[0]);
                             let hb = &hin[b * ci * nn..(b + 1) * ci * nn];
                             conv_to_one(fb, hb, wl, ci, n, k, &mut ws.ext);
+                            if ks > 0 {
+                                let (wsk, bsk) = (&w[nw - 2], w[nw - 1][0]);
+                                fb.iter_mut().for_each(|v| *v += bsk);
+                                let xb = &x0[b * nn..(b + 1) * nn];
+                                conv_to_one(fb, xb, wsk, 1, n, ks, &mut ws.ext);
+                                if np > 0 {
+                                    let a = &w[nw];
+                                    for (o, &xv) in fb.iter_mut().zip(xb) {
+                                        let (mut xp, mut acc) = (xv, 0.0f32);
+                                        for &ap in a {
+                                            xp *= xv;
+                                            acc += ap * xp;
+                                        }
+                                        *o += acc;
+                                    }
+                                }
+                            }
                         }
                     });
             } else {
@@ -394,6 +426,31 @@ impl ConvNative {
         let n_chunks = rows.div_ceil(cr);
         self.ge[..rows * e_w].iter_mut().for_each(|v| *v = 0.0);
         self.gz[..rows * nn].copy_from_slice(&d_f[..rows * nn]);
+        if self.skip > 0 {
+            // Linear input→output path: gW = Σ_b d_f ⋆ x_b, gb = Σ d_f.
+            let np = self.n_poly;
+            let (ks, nw) = (self.skip, g.len() - usize::from(np > 0));
+            if np > 0 {
+                let mut acc = vec![0f64; np];
+                for (&gv, &xv) in d_f[..rows * nn].iter().zip(&self.h[0][..rows * nn]) {
+                    let mut xp = xv as f64;
+                    for a in acc.iter_mut() {
+                        xp *= xv as f64;
+                        *a += gv as f64 * xp;
+                    }
+                }
+                for (o, a) in g[nw].iter_mut().zip(&acc) {
+                    *o = *a as f32;
+                }
+            }
+            g[nw - 2].iter_mut().for_each(|v| *v = 0.0);
+            let ext = &mut self.chunks[0].ext;
+            for b in 0..rows {
+                pad_plane(&self.h[0][b * nn..(b + 1) * nn], n, ks / 2, ext);
+                taps_dot(&d_f[b * nn..(b + 1) * nn], ext, &mut g[nw - 2], n, ks);
+            }
+            g[nw - 1][0] = d_f[..rows * nn].iter().sum();
+        }
         for l in (0..self.layers).rev() {
             let (wi, bi, embi) = idx(l, self.layers);
             let (ci, co, k) = (self.cin[l], self.cout[l], self.ks[l]);

@@ -32,10 +32,35 @@ pub struct NetConfig {
     /// conv: per-layer kernel sizes (empty: `kernel` for every layer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kernels: Vec<usize>,
+    /// conv: kernel size of the linear input→output convolution (0 = none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip: usize,
+    /// conv: highest power of the pointwise polynomial on the linear path (≤ 1: none).
+    #[serde(default, skip_serializing_if = "is_le_one")]
+    pub skip_degree: usize,
     /// conv / unet noise-embedding width.
     pub emb: usize,
     /// How the output F becomes the score.
     pub output: Output,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
+}
+
+fn is_le_one(v: &usize) -> bool {
+    *v <= 1
+}
+
+impl NetConfig {
+    /// Number of pointwise polynomial coefficients on the linear path (powers 2..=degree).
+    pub(crate) fn n_poly(&self) -> usize {
+        if self.skip > 0 {
+            self.skip_degree.saturating_sub(1)
+        } else {
+            0
+        }
+    }
 }
 
 /// How a parameter is initialised.
@@ -133,6 +158,16 @@ impl NetConfig {
             channels: opts.channels,
             kernel: kernels.iter().copied().max().unwrap_or(opts.kernel),
             kernels,
+            skip: if opts.arch == Arch::Conv {
+                opts.skip
+            } else {
+                0
+            },
+            skip_degree: if opts.arch == Arch::Conv && opts.skip > 0 {
+                opts.skip_degree
+            } else {
+                1
+            },
             emb: opts.emb,
             output: opts.output,
         }
@@ -191,8 +226,18 @@ impl NetConfig {
                 self.dim()
             ),
             Arch::Conv if !self.kernels.is_empty() => format!(
-                "periodic conv {}×{} {}ch k{:?}",
-                self.state_shape[0], self.state_shape[1], self.channels, self.kernels
+                "periodic conv {}×{} {}ch k{:?}{}",
+                self.state_shape[0],
+                self.state_shape[1],
+                self.channels,
+                self.kernels,
+                if self.skip > 0 && self.n_poly() > 0 {
+                    format!(" + linear k{} + poly{}", self.skip, self.skip_degree)
+                } else if self.skip > 0 {
+                    format!(" + linear k{}", self.skip)
+                } else {
+                    String::new()
+                }
             ),
             Arch::Conv => format!(
                 "periodic conv {}×{} {}×{}ch k{}",
