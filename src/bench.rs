@@ -117,7 +117,7 @@ pub fn run(quick: bool, numpy: bool) -> Result<()> {
     };
     println!("dsm_mlp64_threads2: {dsm_mlp:.0} samples/s");
     let conv = best_of(reps, || {
-        crate::score::learned::bench::bench_dsm_conv_steps(2, if quick { 1 } else { 10 })
+        crate::score::learned::bench::bench_dsm_conv_steps(2, if quick { 1 } else { 40 })
     })?;
     println!(
         "dsm_conv32_{}_threads2: {conv:.0} samples/s",

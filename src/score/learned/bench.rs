@@ -116,17 +116,19 @@ pub fn bench_dsm_conv(threads: usize) -> Result<f64> {
 }
 
 /// Name tag of the grid network of [`bench_dsm_conv_steps`] (for the bench line).
-pub const CONV_BENCH_TAG: &str = "k13x1x1_ch32";
+pub const CONV_BENCH_TAG: &str = "k5x1x1_skip15_ch32";
 
 /// DSM training throughput (data samples/s) of the Allen–Cahn training configuration of
-/// `scripts/allen_cahn.rhai` on 32×32 fields: periodic conv with kernels [13, 1, 1], 32
-/// channels, batch 64, antithetic noise (two network rows per sample) and balanced weighting.
+/// `scripts/allen_cahn.rhai` on 32×32 fields: periodic conv with kernels [5, 1, 1] and a 15×15
+/// linear skip, 32 channels, batch 16, antithetic noise (two network rows per sample) and
+/// balanced weighting.
 pub fn bench_dsm_conv_steps(threads: usize, steps: usize) -> Result<f64> {
     let opts = TrainOpts {
         arch: Arch::Conv,
-        kernels: Some(vec![13, 1, 1]),
+        kernels: Some(vec![5, 1, 1]),
+        skip: 15,
         channels: 32,
-        batch: 64,
+        batch: 16,
         ..TrainOpts::default()
     };
     bench(opts, &[32, 32], threads, 2, steps)

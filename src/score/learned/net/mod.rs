@@ -35,7 +35,7 @@ pub struct NetConfig {
     /// conv: kernel size of the linear input→output convolution (0 = none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skip: usize,
-    /// conv: highest power of the pointwise polynomial on the linear path (≤ 1: none).
+    /// conv: highest power of the pointwise polynomial on the linear path (0: none).
     #[serde(default, skip_serializing_if = "is_le_one")]
     pub skip_degree: usize,
     /// conv / unet noise-embedding width.
@@ -163,10 +163,12 @@ impl NetConfig {
             } else {
                 0
             },
-            skip_degree: if opts.arch == Arch::Conv && opts.skip > 0 {
+            // Normalised so that "no polynomial" is always 0 (the value a model.json without
+            // the field loads as).
+            skip_degree: if opts.arch == Arch::Conv && opts.skip > 0 && opts.skip_degree > 1 {
                 opts.skip_degree
             } else {
-                1
+                0
             },
             emb: opts.emb,
             output: opts.output,
