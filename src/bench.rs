@@ -7,6 +7,16 @@ use crate::{Error, Result};
 use std::path::PathBuf;
 use std::process::Command;
 
+/// Seconds with 3 decimals, or 3 significant digits below 0.1 s (a quick run's timings would
+/// otherwise print as 0.000).
+fn secs(x: f64) -> String {
+    if x >= 0.1 {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
 /// Best of `reps` runs of `f` (higher is better), to filter out preemption by other processes.
 fn best_of(reps: usize, mut f: impl FnMut() -> Result<f64>) -> Result<f64> {
     let mut best = f64::MIN;
@@ -102,12 +112,12 @@ pub fn run(quick: bool, numpy: bool) -> Result<()> {
         (16, 8192, 64, 256)
     };
     let xc = min_of(reps, || crate::response::xcorr::bench_xcorr(m, t, d, l, 2))?;
-    println!("xcorr_{m}x{t}x{d}x{l}: {xc:.3} s");
+    println!("xcorr_{m}x{t}x{d}x{l}: {} s", secs(xc));
     let (gm, gt) = if quick { (2, 64) } else { (16, 2000) };
     let g = min_of(reps, || {
         crate::response::fdt_periodic::bench_gfdt_periodic(gm, gt, 32, 51, 2)
     })?;
-    println!("gfdt_periodic_{gm}x{gt}x32x32_lags51: {g:.3} s");
+    println!("gfdt_periodic_{gm}x{gt}x32x32_lags51: {} s", secs(g));
     let dsm_mlp = if quick {
         best_of(reps, || {
             crate::score::learned::bench::bench_dsm_mlp_sized(16, 32, 64, 3)
