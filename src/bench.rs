@@ -7,6 +7,16 @@ use crate::{Error, Result};
 use std::path::PathBuf;
 use std::process::Command;
 
+/// Seconds with 3 decimals, or 3 significant digits below 0.1 s (a quick run's timings would
+/// otherwise print as 0.000).
+fn secs(x: f64) -> String {
+    if x >= 0.1 {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
 /// Best of `reps` runs of `f` (higher is better), to filter out preemption by other processes.
 fn best_of(reps: usize, mut f: impl FnMut() -> Result<f64>) -> Result<f64> {
     let mut best = f64::MIN;
@@ -27,11 +37,24 @@ fn min_of(reps: usize, mut f: impl FnMut() -> Result<f64>) -> Result<f64> {
 
 /// Runs one NumPy reference script and returns the number following `marker` in its output.
 fn numpy_figure(script: &str, args: &[&str], marker: &str) -> Result<f64> {
+    numpy_figure_with(script, args, marker, None)
+}
+
+/// [`numpy_figure`] with an explicit interpreter (else `$FDTLAB_PYTHON` or `python3`).
+fn numpy_figure_with(
+    script: &str,
+    args: &[&str],
+    marker: &str,
+    python: Option<&str>,
+) -> Result<f64> {
     let dir = std::env::var("FDTLAB_BENCH_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from("../shared/bench"));
     let path = dir.join(script);
-    let python = std::env::var("FDTLAB_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = python
+        .map(str::to_string)
+        .or_else(|| std::env::var("FDTLAB_PYTHON").ok())
+        .unwrap_or_else(|| "python3".into());
     let out = Command::new(&python)
         .arg(&path)
         .args(args)
@@ -129,12 +152,12 @@ pub fn run(quick: bool, numpy: bool) -> Result<()> {
         (16, 8192, 64, 256)
     };
     let xc = min_of(reps, || crate::response::xcorr::bench_xcorr(m, t, d, l, 2))?;
-    println!("xcorr_{m}x{t}x{d}x{l}: {xc:.6} s");
+    println!("xcorr_{m}x{t}x{d}x{l}: {} s", secs(xc));
     let (gm, gt) = if quick { (2, 64) } else { (16, 2000) };
     let g = min_of(reps, || {
         crate::response::fdt_periodic::bench_gfdt_periodic(gm, gt, 32, 51, 2)
     })?;
-    println!("gfdt_periodic_{gm}x{gt}x32x32_lags51: {g:.6} s");
+    println!("gfdt_periodic_{gm}x{gt}x32x32_lags51: {} s", secs(g));
     let steps = if quick { 2_000 } else { 200_000 };
     for d in [2usize, 8] {
         let (mut c, mut n) = (0.0f64, 0.0f64);
@@ -147,6 +170,21 @@ pub fn run(quick: bool, numpy: bool) -> Result<()> {
         println!("sde_native_linear_ou_d{d}_threads1: {n:.0} steps/s");
         println!("ratio_native_vs_closure_d{d}: {:.0} x", n / c);
     }
+    let dsm_mlp = if quick {
+        best_of(reps, || {
+            crate::score::learned::bench::bench_dsm_mlp_sized(16, 32, 64, 3)
+        })?
+    } else {
+        best_of(reps, || crate::score::learned::bench::bench_dsm_mlp(2))?
+    };
+    println!("dsm_mlp64_threads2: {dsm_mlp:.0} samples/s");
+    let conv = best_of(reps, || {
+        crate::score::learned::bench::bench_dsm_conv_steps(2, if quick { 1 } else { 40 })
+    })?;
+    println!(
+        "dsm_conv32_{}_threads2: {conv:.0} samples/s",
+        crate::score::learned::bench::CONV_BENCH_TAG
+    );
     if numpy {
         let np_ac = numpy_figure("ac_numpy.py", &["--threads", "2"], "lam=4000.0:")?;
         println!("numpy_allen_cahn_n32_threads2: {np_ac:.0} member-steps/s");
@@ -167,8 +205,20 @@ pub fn run(quick: bool, numpy: bool) -> Result<()> {
         .map(|s| s.to_string());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let np_xc = numpy_figure("xcorr_numpy.py", &args, &format!("lags={l}:"))?;
-        println!("numpy_xcorr_{m}x{t}x{d}x{l}: {np_xc:.6} s");
+        println!("numpy_xcorr_{m}x{t}x{d}x{l}: {} s", secs(np_xc));
         println!("ratio_xcorr_vs_numpy: {:.1} x", np_xc / xc);
+        // PyTorch is optional: a missing torch prints a note instead of failing the bench.
+        let steps = if quick { "5" } else { "100" };
+        let torch_args = ["--threads", "2", "--steps", steps];
+        let py = std::env::var("FDTLAB_TORCH_PYTHON").ok();
+        match numpy_figure_with("dsm_torch.py", &torch_args, "x3: ", py.as_deref()) {
+            Ok(t) if !quick => {
+                println!("torch_dsm_mlp64_threads2: {t:.0} samples/s");
+                println!("ratio_dsm_mlp64_threads2_vs_torch: {:.2} x", dsm_mlp / t);
+            }
+            Ok(t) => println!("torch_dsm_mlp64_threads2: {t:.0} samples/s"),
+            Err(e) => println!("torch_dsm_mlp64_threads2: skipped ({e}; set FDTLAB_TORCH_PYTHON)"),
+        }
     }
     Ok(())
 }

@@ -583,3 +583,78 @@ fn results_do_not_depend_on_the_thread_count() {
         assert_eq!(run(1, arch), run(2, arch), "{arch:?}");
     }
 }
+
+/// Per-layer kernels, the linear skip path with its pointwise polynomial, and the cosine
+/// schedule: the model trains, survives save → load bit for bit, and bad values are refused.
+#[test]
+fn conv_with_layer_kernels_and_skip_path_round_trips() {
+    quiet();
+    let n = 6;
+    let mut rng = stream_rng(8, 0);
+    let data = ArrayD::from_shape_fn(IxDyn(&[64, n, n]), |_| normal(&mut rng));
+    let opts = TrainOpts {
+        arch: Arch::Conv,
+        kernels: Some(vec![3, 1, 1]),
+        skip: 5,
+        skip_degree: 3,
+        channels: 4,
+        emb: 4,
+        epochs: 2,
+        batch: 16,
+        lr: 1e-3,
+        warmup: 2,
+        schedule: learned::Schedule::Cosine,
+        ..TrainOpts::default()
+    };
+    let m = learned::train(data.view(), &opts, None).unwrap();
+    assert_eq!(m.meta().net.layers, 3);
+    assert!(m
+        .meta()
+        .net
+        .describe()
+        .contains("k[3, 1, 1] + linear k5 + poly3"));
+    let dir = tmp_dir("kernels-skip");
+    m.save(&dir).unwrap();
+    let l = LearnedModel::load(&dir).unwrap();
+    let x = data.clone().into_shape_with_order((64, n * n)).unwrap();
+    let (a, b) = (scores(&m, &x), scores(&l, &x));
+    assert!(a
+        .iter()
+        .zip(b.iter())
+        .all(|(u, v)| u.to_bits() == v.to_bits()));
+    std::fs::remove_dir_all(&dir).unwrap();
+    for (bad, what) in [
+        (
+            TrainOpts {
+                kernels: Some(vec![3, 2]),
+                ..opts.clone()
+            },
+            "odd",
+        ),
+        (
+            TrainOpts {
+                kernels: Some(vec![3]),
+                ..opts.clone()
+            },
+            "at least 2",
+        ),
+        (
+            TrainOpts {
+                skip: 4,
+                ..opts.clone()
+            },
+            "skip",
+        ),
+        (
+            TrainOpts {
+                skip: 0,
+                ..opts.clone()
+            },
+            "skip_degree",
+        ),
+    ] {
+        let e = learned::train(data.view(), &bad, None);
+        let e = e.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains(what), "{what}: {e}");
+    }
+}

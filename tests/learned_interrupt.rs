@@ -8,8 +8,12 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use std::time::Duration;
 
+/// The Ctrl-C flag is process-global: the tests of this binary run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn ctrl_c_returns_best_model_so_far() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     fdtlab::progress::set_quiet(true);
     let mut rng = stream_rng(1, 0);
     let data = ArrayD::from_shape_fn(IxDyn(&[2000, 2]), |_| rng.sample::<f64, _>(StandardNormal));
@@ -48,4 +52,46 @@ fn ctrl_c_returns_best_model_so_far() {
     let more = TrainOpts { epochs: 1, ..opts };
     let resumed = learned::train(data.view(), &more, Some(model)).unwrap();
     assert!(!resumed.interrupted());
+}
+
+/// In a script, Ctrl-C during `train_score` returns the partial model and the script goes on
+/// (it can save the model); a second Ctrl-C stops the script.
+#[test]
+fn ctrl_c_in_train_score_lets_the_script_save_then_a_second_one_stops_it() {
+    use fdtlab::engine::EngineConfig;
+    use fdtlab::repl::Session;
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    fdtlab::progress::set_quiet(true);
+    let out = std::env::temp_dir().join("fdtlab-test-learned-interrupt");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut s = Session::new(&EngineConfig {
+        quick: true,
+        out_dir: out.clone(),
+        script_dir: None,
+    });
+    let presser = std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_millis(400));
+        fdtlab::interrupt::request();
+        // train_score clears the flag once it has returned the partial model; then press again.
+        let t0 = std::time::Instant::now();
+        while fdtlab::interrupt::requested() && t0.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        fdtlab::interrupt::request();
+    });
+    let r = s.eval_line(
+        "let m = train_score(linspace(-2, 2, 2000).reshape([1000, 2]), \
+         #{ hidden: 16, layers: 1, epochs: 1000000, warmup: 10 }); \
+         save_model(out_path(\"partial\"), m); let n = 0; loop { n += 1; }",
+    );
+    presser.join().unwrap();
+    let e = r.expect_err("the second Ctrl-C stops the script loop");
+    assert!(e.contains("interrupted"), "{e}");
+    fdtlab::interrupt::clear();
+    assert!(out.join("partial").join("model.json").exists());
+    assert_eq!(
+        s.eval_line("m.interrupted").unwrap().as_deref(),
+        Some("true")
+    );
 }

@@ -90,8 +90,11 @@ pub mod learned_api {
     /// (grids: noise only in the Fourier modes |kx|, |ky| ≤ noise_kmax, for band-limited data
     /// such as 2/3-dealiased Navier–Stokes, where it is (N − 1)/3), and `resume`:
     /// a model to train for `epochs` more epochs (same architecture and data scaling; the
-    /// history continues). Ctrl-C stops training early and returns the best model so far
-    /// (`model.interrupted` is then true).
+    /// history continues), `kernels` (conv: per-layer kernel sizes such as `[9, 1, 1]`,
+    /// replacing `layers` and `kernel`), `skip` (conv: kernel size of a linear input→output
+    /// convolution, 0 = none), `schedule` ("constant" | "cosine" learning-rate decay). Ctrl-C stops training early and returns the best model so far
+    /// (`model.interrupted` is then true) and the script goes on (so it can save the model); a
+    /// second Ctrl-C stops the script.
     ///
     /// ```rhai
     /// let x = linspace(-1, 1, 200).reshape([200, 1]);
@@ -107,6 +110,19 @@ pub mod learned_api {
         let o: TrainOpts = parse_opts(opts, "train_score")?;
         let x = super::samples_of(&data, "train_score")?;
         let m = train(x.view(), &o, resume.map(|m| (*m.0).clone()))?;
+        if m.interrupted() {
+            // The interruption has been turned into a result (the best EMA model so far):
+            // clear Ctrl-C so the script can go on to save or use it; another Ctrl-C stops the
+            // script as usual.
+            crate::interrupt::clear();
+            eprintln!(
+                "training interrupted (Ctrl-C): returning the best model so far (epoch {}); \
+                 press Ctrl-C again to stop the script",
+                m.meta()
+                    .best_epoch
+                    .map_or("-".to_string(), |e| e.to_string())
+            );
+        }
         Ok(ModelHandle(Arc::new(m)))
     }
 

@@ -89,6 +89,20 @@ pub fn bench_dsm_mlp(threads: usize) -> Result<f64> {
     bench(opts, &[64], threads, 5, 40)
 }
 
+/// [`bench_dsm_mlp`] with another hidden width and batch (2 threads; for quick runs).
+pub fn bench_dsm_mlp_sized(hidden: usize, batch: usize, dim: usize, steps: usize) -> Result<f64> {
+    let opts = TrainOpts {
+        arch: Arch::Mlp,
+        hidden,
+        layers: 3,
+        batch,
+        antithetic: false,
+        loss_weight: LossWeight::Sigma2,
+        ..TrainOpts::default()
+    };
+    bench(opts, &[dim], 2, 1, steps)
+}
+
 /// DSM training throughput (samples/s) of the default periodic conv net on 32×32 fields,
 /// batch 128.
 pub fn bench_dsm_conv(threads: usize) -> Result<f64> {
@@ -100,6 +114,25 @@ pub fn bench_dsm_conv(threads: usize) -> Result<f64> {
         ..TrainOpts::default()
     };
     bench(opts, &[32, 32], threads, 2, 10)
+}
+
+/// Name tag of the grid network of [`bench_dsm_conv_steps`] (for the bench line).
+pub const CONV_BENCH_TAG: &str = "k5x1x1_skip15_ch32";
+
+/// DSM training throughput (data samples/s) of the Allen–Cahn training configuration of
+/// `scripts/allen_cahn.rhai` on 32×32 fields: periodic conv with kernels [5, 1, 1] and a 15×15
+/// linear skip, 32 channels, batch 16, antithetic noise (two network rows per sample) and
+/// balanced weighting.
+pub fn bench_dsm_conv_steps(threads: usize, steps: usize) -> Result<f64> {
+    let opts = TrainOpts {
+        arch: Arch::Conv,
+        kernels: Some(vec![5, 1, 1]),
+        skip: 15,
+        channels: 32,
+        batch: 16,
+        ..TrainOpts::default()
+    };
+    bench(opts, &[32, 32], threads, 2, steps)
 }
 
 /// Score evaluation throughput (states/s) of an untrained default periodic conv net on 32×32

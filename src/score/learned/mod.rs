@@ -53,7 +53,7 @@ mod score;
 mod train;
 
 pub use net::NetConfig;
-pub use opts::{Arch, LossWeight, Output, Split, TrainOpts};
+pub use opts::{Arch, LossWeight, Output, Schedule, Split, TrainOpts};
 pub use score::LearnedScore;
 pub use train::train;
 

@@ -49,6 +49,16 @@ pub enum LossWeight {
     Sigma2,
 }
 
+/// Learning-rate schedule after the warm-up.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// `lr` throughout.
+    Constant,
+    /// `lr · (1 + cos(π p)) / 2`, p = fraction of this run's optimiser steps taken.
+    Cosine,
+}
+
 /// How the data are split into disjoint training and validation sets.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -77,6 +87,24 @@ pub struct TrainOpts {
     pub channels: usize,
     /// conv / unet: odd kernel size of the convolutions.
     pub kernel: usize,
+    /// conv: per-layer odd kernel sizes, e.g. `[9, 1, 1]` (one 9×9 circular convolution, then
+    /// pointwise layers). When set it replaces `layers` (= its length) and `kernel`. A local
+    /// linear operator plus a pointwise nonlinearity (the Allen–Cahn score) is then
+    /// representable with one wide first layer at a fraction of the cost of stacked k×k layers.
+    pub kernels: Option<Vec<usize>>,
+    /// conv: kernel size of a linear circular convolution from the input straight to the output
+    /// (0 = none, default). The score of a field whose log-density is a quadratic form plus
+    /// pointwise terms has a large linear part (Allen–Cahn, OU: a spectral stencil); a linear
+    /// path learns it as a convex problem instead of through the SiLU layers.
+    pub skip: usize,
+    /// conv with `skip`: highest power of pointwise polynomial terms `Σ_{p=2..degree} a_p x^p`
+    /// added to the linear path (1 = linear only, default). A score with a pointwise
+    /// polynomial part (Allen–Cahn: the cubic `λθ(1 − θ²)`) then is linear in the parameters
+    /// at σ_min, and the SiLU layers only learn the correction.
+    pub skip_degree: usize,
+    /// Learning-rate schedule after warm-up: "constant" (default) or "cosine" (decays to 0 over
+    /// this run's optimiser steps, which lowers the noise floor of the final weights).
+    pub schedule: Schedule,
     /// conv / unet: width of the noise-level embedding (sinusoidal features of log σ → SiLU
     /// → per-layer per-channel bias).
     pub emb: usize,
@@ -132,6 +160,10 @@ impl Default for TrainOpts {
             layers: 3,
             channels: 32,
             kernel: 5,
+            kernels: None,
+            skip: 0,
+            skip_degree: 1,
+            schedule: Schedule::Constant,
             emb: 32,
             output: Output::Smooth,
             antithetic: true,
@@ -248,7 +280,61 @@ impl TrainOpts {
                         "pass an odd kernel size (3 or 5)",
                     ));
                 }
-                if self.arch == Arch::Conv && self.layers < 2 {
+                if self.skip > 0
+                    && (self.arch != Arch::Conv
+                        || self.skip.is_multiple_of(2)
+                        || self.skip > state_shape.first().copied().unwrap_or(0))
+                {
+                    return Err(bad(
+                        "skip",
+                        self.skip,
+                        "skip (a linear input→output convolution) needs arch \"conv\" and an odd \
+                         kernel size ≤ N, or 0 for none",
+                    ));
+                }
+                if self.skip_degree == 0
+                    || self.skip_degree > 5
+                    || (self.skip_degree > 1 && self.skip == 0)
+                {
+                    return Err(bad(
+                        "skip_degree",
+                        self.skip_degree,
+                        "pass 1 ≤ skip_degree ≤ 5 together with skip > 0, e.g. skip: 15, \
+                         skip_degree: 3",
+                    ));
+                }
+                if let Some(ks) = &self.kernels {
+                    if self.arch != Arch::Conv {
+                        return Err(Error::invalid(
+                            "the option kernels (per-layer kernel sizes) applies to arch \"conv\" \
+                             only; use kernel for \"unet\"",
+                        ));
+                    }
+                    if ks.len() < 2 {
+                        return Err(bad(
+                            "kernels",
+                            format!("{ks:?}"),
+                            "a conv net needs at least 2 layers, e.g. [9, 1, 1]",
+                        ));
+                    }
+                    if let Some(k) = ks.iter().find(|k| k.is_multiple_of(2)) {
+                        return Err(bad(
+                            "kernels",
+                            format!("{ks:?}"),
+                            &format!("every kernel size must be odd (got {k}), e.g. [9, 1, 1]"),
+                        ));
+                    }
+                    if let Some(k) = ks
+                        .iter()
+                        .find(|&&k| k > state_shape.first().copied().unwrap_or(0))
+                    {
+                        return Err(bad(
+                            "kernels",
+                            format!("{ks:?}"),
+                            &format!("kernel {k} exceeds the grid size; pass sizes ≤ N"),
+                        ));
+                    }
+                } else if self.arch == Arch::Conv && self.layers < 2 {
                     return Err(bad("layers", self.layers, "a conv net needs layers ≥ 2"));
                 }
                 if state_shape.len() != 2 || state_shape[0] != state_shape[1] {

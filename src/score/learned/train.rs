@@ -4,7 +4,7 @@ use super::data::{self, Batch, NoiseDraw, Prepared};
 use super::native::NativeNet;
 use super::net::NetConfig;
 use super::opt;
-use super::opts::{LossWeight, TrainOpts};
+use super::opts::{LossWeight, Schedule, TrainOpts};
 use super::{cerr, to_tensors, EpochStats, LearnedModel, ModelMeta};
 use crate::progress::Progress;
 use crate::rng::stream_rng;
@@ -30,7 +30,7 @@ const SIGMA_MAX_POINTS: usize = 1000;
 ///
 /// Ctrl-C (see [`crate::interrupt`]) ends training early: the returned model holds the best
 /// EMA weights seen so far and `interrupted() == true`; the Ctrl-C flag stays set for the
-/// caller. A non-finite loss or gradient returns [`Error::BlowUp`].
+/// caller (the Rhai `train_score` clears it, so a script can go on to save the model). A non-finite loss or gradient returns [`Error::BlowUp`].
 pub fn train(
     data: ArrayViewD<f64>,
     opts: &TrainOpts,
@@ -263,6 +263,10 @@ pub(crate) struct Trainer<'a> {
     best_rows: Option<Vec<f64>>,
     /// Reused minibatch buffers.
     batch: Batch,
+    /// Optimiser step at which this run started and the number of steps it will take (for
+    /// the learning-rate schedule).
+    run_start: u64,
+    run_steps: u64,
 }
 
 impl<'a> Trainer<'a> {
@@ -288,7 +292,6 @@ impl<'a> Trainer<'a> {
         let engine = Engine::new(&m.net);
         let grads = model.w.params.iter().map(|p| vec![0.0; p.len()]).collect();
         Ok(Trainer {
-            model,
             prep,
             opts,
             engine,
@@ -297,6 +300,9 @@ impl<'a> Trainer<'a> {
             val,
             best_rows: None,
             batch: Batch::default(),
+            run_start: model.meta.step,
+            run_steps: (opts.epochs * prep.n_train().div_ceil(opts.batch)) as u64,
+            model,
         })
     }
 
@@ -458,11 +464,7 @@ impl<'a> Trainer<'a> {
         } else {
             1.0
         };
-        let lr = if opts.warmup > 0 {
-            opts.lr * (step as f64 / opts.warmup as f64).min(1.0)
-        } else {
-            opts.lr
-        };
+        let lr = learning_rate(opts, step, step - self.run_start, self.run_steps);
         let w = &mut self.model.w;
         let st = opt::StepState {
             params: &mut w.params,
@@ -481,6 +483,24 @@ impl<'a> Trainer<'a> {
         self.model.meta.step = step;
         Ok(loss)
     }
+}
+
+/// The learning rate of global optimiser step `step` (1-based), the `k`-th (1-based) of a run
+/// of `total` steps: linear warm-up over the first `warmup` global steps, times the schedule.
+fn learning_rate(opts: &TrainOpts, step: u64, k: u64, total: u64) -> f64 {
+    let warm = if opts.warmup > 0 {
+        (step as f64 / opts.warmup as f64).min(1.0)
+    } else {
+        1.0
+    };
+    let sched = match opts.schedule {
+        Schedule::Constant => 1.0,
+        Schedule::Cosine => {
+            let p = ((k.saturating_sub(1)) as f64 / total.max(1) as f64).min(1.0);
+            0.5 * (1.0 + (std::f64::consts::PI * p).cos())
+        }
+    };
+    opts.lr * warm * sched
 }
 
 fn blow_up(opts: &TrainOpts, epoch: usize, step: u64, what: &str, v: f64) -> Error {

@@ -25,7 +25,15 @@ struct ChunkWs {
 /// Periodic conv net engine with its workspace.
 pub(crate) struct ConvNative {
     n: usize,
-    k: usize,
+    /// Kernel size of each layer.
+    ks: Vec<usize>,
+    /// Largest kernel size (workspace sizing).
+    kmax: usize,
+    /// Kernel size of the linear input→output convolution (0 = none; its weight and bias are
+    /// the last two parameters).
+    skip: usize,
+    /// Pointwise polynomial coefficients on the linear path (powers 2..; the last parameter).
+    n_poly: usize,
     layers: usize,
     emb: usize,
     cin: Vec<usize>,
@@ -180,7 +188,14 @@ impl ConvNative {
             .collect();
         ConvNative {
             n: cfg.state_shape[0],
-            k: cfg.kernel,
+            ks: (0..layers).map(|l| cfg.kernel_of(l)).collect(),
+            kmax: (0..layers)
+                .map(|l| cfg.kernel_of(l))
+                .chain([cfg.skip])
+                .max()
+                .unwrap_or(1),
+            skip: cfg.skip,
+            n_poly: cfg.n_poly(),
             layers,
             emb: cfg.emb,
             cin,
@@ -229,7 +244,7 @@ impl ConvNative {
         for v in [&mut self.ze, &mut self.se, &mut self.e] {
             v.resize(rows * self.emb, 0.0);
         }
-        let (kk, m) = (self.k * self.k, self.n + self.k - 1);
+        let (kk, m) = (self.kmax * self.kmax, self.n + self.kmax - 1);
         let used = rows.div_ceil(chunk_rows(rows));
         for ch in &mut self.chunks[..used] {
             ch.cols.resize(cmax * kk * nn, 0.0);
@@ -241,7 +256,7 @@ impl ConvNative {
 
     /// Sizes the buffers only the backward pass needs.
     fn reserve_backward(&mut self) {
-        let (rows, nn, kk) = (self.rows, self.n * self.n, self.k * self.k);
+        let (rows, nn, kk) = (self.rows, self.n * self.n, self.kmax * self.kmax);
         let cmax = self
             .cin
             .iter()
@@ -268,7 +283,7 @@ impl ConvNative {
     pub fn forward(&mut self, w: &[Vec<f32>], x_in: &[f32], c_noise: &[f32]) -> &[f32] {
         let rows = c_noise.len();
         self.reserve(rows);
-        let (n, k, e_w) = (self.n, self.k, self.emb);
+        let (n, e_w) = (self.n, self.emb);
         let nn = n * n;
         // Noise embedding e = SiLU(W [c, sin(f c), cos(f c)] + b) and per-layer shifts.
         let fr = freqs();
@@ -317,15 +332,19 @@ impl ConvNative {
         let cr = chunk_rows(rows);
         for l in 0..self.layers {
             let (wi, bi, _) = idx(l, self.layers);
-            let (ci, co) = (self.cin[l], self.cout[l]);
+            let (ci, co, k) = (self.cin[l], self.cout[l], self.ks[l]);
             let (wl, bl) = (&w[wi], &w[bi]);
             let last = l + 1 == self.layers;
             let (hin, hout) = self.h.split_at_mut(l + 1);
+            let x0 = &hin[0];
             let hin = &hin[l];
             let shift = &self.shift[l];
             let chunks = &mut self.chunks;
             if last {
                 let f = &mut self.f;
+                let ks = self.skip;
+                let np = self.n_poly;
+                let nw = w.len() - usize::from(np > 0);
                 f.par_chunks_mut(cr * nn)
                     .zip(chunks.par_iter_mut())
                     .enumerate()
@@ -335,6 +354,23 @@ impl ConvNative {
                             fb.iter_mut().for_each(|v| *v = bl[0]);
                             let hb = &hin[b * ci * nn..(b + 1) * ci * nn];
                             conv_to_one(fb, hb, wl, ci, n, k, &mut ws.ext);
+                            if ks > 0 {
+                                let (wsk, bsk) = (&w[nw - 2], w[nw - 1][0]);
+                                fb.iter_mut().for_each(|v| *v += bsk);
+                                let xb = &x0[b * nn..(b + 1) * nn];
+                                conv_to_one(fb, xb, wsk, 1, n, ks, &mut ws.ext);
+                                if np > 0 {
+                                    let a = &w[nw];
+                                    for (o, &xv) in fb.iter_mut().zip(xb) {
+                                        let (mut xp, mut acc) = (xv, 0.0f32);
+                                        for &ap in a {
+                                            xp *= xv;
+                                            acc += ap * xp;
+                                        }
+                                        *o += acc;
+                                    }
+                                }
+                            }
                         }
                     });
             } else {
@@ -354,9 +390,14 @@ impl ConvNative {
                             .enumerate()
                         {
                             let b = c * cr + j;
-                            let cols = &mut ws.cols[..ci * k * k * nn];
-                            im2col(&hin[b * ci * nn..(b + 1) * ci * nn], ci, n, k, cols);
-
+                            let hb_in = &hin[b * ci * nn..(b + 1) * ci * nn];
+                            let cols: &[f32] = if k == 1 {
+                                hb_in
+                            } else {
+                                let cols = &mut ws.cols[..ci * k * k * nn];
+                                im2col(hb_in, ci, n, k, cols);
+                                cols
+                            };
                             matmul(zb, wl, cols, co, nn, ci * k * k, false, false, false, false);
                             for o in 0..co {
                                 let r = o * nn..(o + 1) * nn;
@@ -379,15 +420,40 @@ impl ConvNative {
     /// writes every parameter gradient into `g`.
     pub fn backward(&mut self, w: &[Vec<f32>], d_f: &[f32], g: &mut [Vec<f32>]) {
         self.reserve_backward();
-        let (n, k, rows, e_w) = (self.n, self.k, self.rows, self.emb);
+        let (n, rows, e_w) = (self.n, self.rows, self.emb);
         let nn = n * n;
         let cr = chunk_rows(rows);
         let n_chunks = rows.div_ceil(cr);
         self.ge[..rows * e_w].iter_mut().for_each(|v| *v = 0.0);
         self.gz[..rows * nn].copy_from_slice(&d_f[..rows * nn]);
+        if self.skip > 0 {
+            // Linear input→output path: gW = Σ_b d_f ⋆ x_b, gb = Σ d_f.
+            let np = self.n_poly;
+            let (ks, nw) = (self.skip, g.len() - usize::from(np > 0));
+            if np > 0 {
+                let mut acc = vec![0f64; np];
+                for (&gv, &xv) in d_f[..rows * nn].iter().zip(&self.h[0][..rows * nn]) {
+                    let mut xp = xv as f64;
+                    for a in acc.iter_mut() {
+                        xp *= xv as f64;
+                        *a += gv as f64 * xp;
+                    }
+                }
+                for (o, a) in g[nw].iter_mut().zip(&acc) {
+                    *o = *a as f32;
+                }
+            }
+            g[nw - 2].iter_mut().for_each(|v| *v = 0.0);
+            let ext = &mut self.chunks[0].ext;
+            for b in 0..rows {
+                pad_plane(&self.h[0][b * nn..(b + 1) * nn], n, ks / 2, ext);
+                taps_dot(&d_f[b * nn..(b + 1) * nn], ext, &mut g[nw - 2], n, ks);
+            }
+            g[nw - 1][0] = d_f[..rows * nn].iter().sum();
+        }
         for l in (0..self.layers).rev() {
             let (wi, bi, embi) = idx(l, self.layers);
-            let (ci, co) = (self.cin[l], self.cout[l]);
+            let (ci, co, k) = (self.cin[l], self.cout[l], self.ks[l]);
             let ckk = ci * k * k;
             if embi.is_some() {
                 // gz ← gh ⊙ SiLU'(z) for the hidden layers.
@@ -419,8 +485,13 @@ impl ConvNative {
                             conv_to_one_backward(gzb, hb, wl, gw, dh, ci, n, k, &mut ws.ext);
                             continue;
                         }
-                        let cols = &mut ws.cols[..ckk * nn];
-                        im2col(&hin[b * ci * nn..(b + 1) * ci * nn], ci, n, k, cols);
+                        let cols: &[f32] = if k == 1 {
+                            hb
+                        } else {
+                            let cols = &mut ws.cols[..ckk * nn];
+                            im2col(hb, ci, n, k, cols);
+                            cols
+                        };
 
                         // gWᵀ [ckk × co] += cols · gZ_bᵀ, stored so that gemm reads both
                         // operands without repacking the large im2col matrix.
@@ -432,7 +503,9 @@ impl ConvNative {
                             ws.gb[o] += sum;
                             gsc[j * co + o] = sum;
                         }
-                        if want_dh {
+                        if want_dh && k == 1 {
+                            matmul(ghb, wl, gzb, ckk, nn, co, true, false, false, false);
+                        } else if want_dh {
                             let dcols = &mut ws.dcols[..ckk * nn];
                             matmul(dcols, wl, gzb, ckk, nn, co, true, false, false, false);
 

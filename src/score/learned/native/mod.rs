@@ -178,6 +178,19 @@ mod tests {
     }
 
     #[test]
+    fn conv_with_layer_kernels_and_skip_matches_candle() {
+        let mut c = cfg(Arch::Conv, &[8, 8], 3, 5);
+        c.kernels = vec![5, 1, 1];
+        c.skip = 3;
+        check(c.clone(), 11);
+        c.skip_degree = 3;
+        check(c, 11);
+        let mut c = cfg(Arch::Conv, &[7, 7], 2, 3);
+        c.kernels = vec![1, 3];
+        check(c, 5);
+    }
+
+    #[test]
     fn conv_matches_candle() {
         check(cfg(Arch::Conv, &[6, 6], 3, 3), 19);
         check(cfg(Arch::Conv, &[8, 8], 2, 5), 33);

@@ -29,10 +29,38 @@ pub struct NetConfig {
     pub channels: usize,
     /// conv / unet kernel size.
     pub kernel: usize,
+    /// conv: per-layer kernel sizes (empty: `kernel` for every layer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernels: Vec<usize>,
+    /// conv: kernel size of the linear input→output convolution (0 = none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip: usize,
+    /// conv: highest power of the pointwise polynomial on the linear path (0: none).
+    #[serde(default, skip_serializing_if = "is_le_one")]
+    pub skip_degree: usize,
     /// conv / unet noise-embedding width.
     pub emb: usize,
     /// How the output F becomes the score.
     pub output: Output,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
+}
+
+fn is_le_one(v: &usize) -> bool {
+    *v <= 1
+}
+
+impl NetConfig {
+    /// Number of pointwise polynomial coefficients on the linear path (powers 2..=degree).
+    pub(crate) fn n_poly(&self) -> usize {
+        if self.skip > 0 {
+            self.skip_degree.saturating_sub(1)
+        } else {
+            0
+        }
+    }
 }
 
 /// How a parameter is initialised.
@@ -114,16 +142,42 @@ impl<'a> Cursor<'a> {
 impl NetConfig {
     /// The configuration for `opts` on states of shape `state_shape` (opts already validated).
     pub fn from_opts(opts: &TrainOpts, state_shape: &[usize]) -> Self {
+        let kernels = match (&opts.kernels, opts.arch) {
+            (Some(ks), Arch::Conv) => ks.clone(),
+            _ => vec![],
+        };
         NetConfig {
             arch: opts.arch,
             state_shape: state_shape.to_vec(),
             hidden: opts.hidden,
-            layers: opts.layers,
+            layers: if kernels.is_empty() {
+                opts.layers
+            } else {
+                kernels.len()
+            },
             channels: opts.channels,
-            kernel: opts.kernel,
+            kernel: kernels.iter().copied().max().unwrap_or(opts.kernel),
+            kernels,
+            skip: if opts.arch == Arch::Conv {
+                opts.skip
+            } else {
+                0
+            },
+            // Normalised so that "no polynomial" is always 0 (the value a model.json without
+            // the field loads as).
+            skip_degree: if opts.arch == Arch::Conv && opts.skip > 0 && opts.skip_degree > 1 {
+                opts.skip_degree
+            } else {
+                0
+            },
             emb: opts.emb,
             output: opts.output,
         }
+    }
+
+    /// Kernel size of conv layer `l`.
+    pub fn kernel_of(&self, l: usize) -> usize {
+        self.kernels.get(l).copied().unwrap_or(self.kernel)
     }
 
     /// The factor `c_out(σ)` with `s = c_out(σ) F` (σ in standardised units).
@@ -172,6 +226,20 @@ impl NetConfig {
                 self.hidden,
                 self.layers,
                 self.dim()
+            ),
+            Arch::Conv if !self.kernels.is_empty() => format!(
+                "periodic conv {}×{} {}ch k{:?}{}",
+                self.state_shape[0],
+                self.state_shape[1],
+                self.channels,
+                self.kernels,
+                if self.skip > 0 && self.n_poly() > 0 {
+                    format!(" + linear k{} + poly{}", self.skip, self.skip_degree)
+                } else if self.skip > 0 {
+                    format!(" + linear k{}", self.skip)
+                } else {
+                    String::new()
+                }
             ),
             Arch::Conv => format!(
                 "periodic conv {}×{} {}×{}ch k{}",
