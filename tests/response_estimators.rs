@@ -235,10 +235,16 @@ fn degenerate_inputs_are_errors() {
             s.copy_from_slice(&buf);
         }
     }
-    let e = response::gaussian_fdt_periodic(&grid_traj(filt), 5)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("(1, 0)"), "{e}");
+    // A mode without variance (e.g. removed by dealiasing) is unresolved: the estimator uses
+    // the pseudo-inverse of C(0), so the response is finite and has no (1, 0) component.
+    let r = response::gaussian_fdt_periodic(&grid_traj(filt), 5).unwrap();
+    assert!(r.values.iter().all(|v| v.is_finite()));
+    for lag in 0..5 {
+        let v: Vec<f64> = r.values.index_axis(ndarray::Axis(0), lag).iter().copied().collect();
+        sp.forward(&v, &mut spec, &mut ws);
+        let norm: f64 = spec.iter().map(|c| c.norm()).fold(0.0, f64::max);
+        assert!(spec[1].norm() <= 1e-9 * norm && spec[7].norm() <= 1e-9 * norm);
+    }
     // lags ≥ T, lags = 0.
     assert!(response::gaussian_fdt_periodic(&good, 100).is_err());
     assert!(response::gaussian_fdt_periodic(&good, 0).is_err());
