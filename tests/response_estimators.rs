@@ -240,7 +240,12 @@ fn degenerate_inputs_are_errors() {
     let r = response::gaussian_fdt_periodic(&grid_traj(filt), 5).unwrap();
     assert!(r.values.iter().all(|v| v.is_finite()));
     for lag in 0..5 {
-        let v: Vec<f64> = r.values.index_axis(ndarray::Axis(0), lag).iter().copied().collect();
+        let v: Vec<f64> = r
+            .values
+            .index_axis(ndarray::Axis(0), lag)
+            .iter()
+            .copied()
+            .collect();
         sp.forward(&v, &mut spec, &mut ws);
         let norm: f64 = spec.iter().map(|c| c.norm()).fold(0.0, f64::max);
         assert!(spec[1].norm() <= 1e-9 * norm && spec[7].norm() <= 1e-9 * norm);

@@ -80,6 +80,9 @@ pub struct Panel {
     pub ylabel: String,
     /// The curves; at least one.
     pub series: Vec<Series>,
+    /// Draw this panel's legend (default true). In a grid of panels with the same curves, show
+    /// it in one panel so it does not hide the data of the others.
+    pub legend: bool,
 }
 
 impl Panel {
@@ -94,7 +97,14 @@ impl Panel {
             xlabel: xlabel.into(),
             ylabel: ylabel.into(),
             series: Vec::new(),
+            legend: true,
         }
+    }
+
+    /// Shows or hides this panel's legend.
+    pub fn legend(mut self, on: bool) -> Self {
+        self.legend = on;
+        self
     }
 
     /// Adds a curve.
@@ -293,7 +303,11 @@ fn paint_panel<DB: DrawingBackend>(
 ) -> DrawResult<()> {
     let ((x0, x1), (y0, y1)) = panel_ranges(p);
     let (m, mr, xl) = (sz.px(10.0), sz.px(22.0), sz.px(54.0));
-    let labels: Vec<String> = p.series.iter().map(|s| s.label.clone()).collect();
+    let labels: Vec<String> = if p.legend {
+        p.series.iter().map(|s| s.label.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let caption = if p.title.trim().is_empty() {
         0
     } else {
@@ -307,7 +321,11 @@ fn paint_panel<DB: DrawingBackend>(
         aw.saturating_sub(yl0 + m + mr).max(1) as f64,
         ah.saturating_sub(xl + 2 * m + caption).max(1) as f64,
     );
-    let (bw, bh) = legend::box_px(area, &labels, sz);
+    let (bw, bh) = if p.legend {
+        legend::box_px(area, &labels, sz)
+    } else {
+        (0.0, 0.0)
+    };
     let plan = legend::plan(
         &outline(p),
         (x0, x1),
@@ -397,26 +415,31 @@ fn paint_panel<DB: DrawingBackend>(
         .ctx("series line")?;
         let (dash, mark, r) = (s.style, s.markers, sz.marker as i32);
         let sw = sz.px(legend::SWATCH) as i32;
-        anno.label(&s.label).legend(move |(x, y)| {
-            let segs = legend_segments(dash, sw);
-            let mc = if mark {
-                c.filled()
-            } else {
-                TRANSPARENT.filled()
-            };
-            EmptyElement::at((x, y))
-                + PathElement::new(vec![(segs[0].0, 0), (segs[0].1, 0)], st)
-                + PathElement::new(vec![(segs[1].0, 0), (segs[1].1, 0)], st)
-                + PathElement::new(vec![(segs[2].0, 0), (segs[2].1, 0)], st)
-                + Circle::new((sw / 2, 0), r, mc)
-        });
+        if p.legend {
+            anno.label(&s.label).legend(move |(x, y)| {
+                let segs = legend_segments(dash, sw);
+                let mc = if mark {
+                    c.filled()
+                } else {
+                    TRANSPARENT.filled()
+                };
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(segs[0].0, 0), (segs[0].1, 0)], st)
+                    + PathElement::new(vec![(segs[1].0, 0), (segs[1].1, 0)], st)
+                    + PathElement::new(vec![(segs[2].0, 0), (segs[2].1, 0)], st)
+                    + Circle::new((sw / 2, 0), r, mc)
+            });
+        }
         if s.markers {
             chart
                 .draw_series(pts.iter().map(|&p| Circle::new(p, sz.marker, c.filled())))
                 .ctx("markers")?;
         }
     }
-    legend::draw(&mut chart, plan.pos, sz)
+    if p.legend {
+        legend::draw(&mut chart, plan.pos, sz)?;
+    }
+    Ok(())
 }
 
 /// Three line segments (start, end) in pixels for the legend swatch of a stroke pattern.

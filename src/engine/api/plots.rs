@@ -156,7 +156,8 @@ pub fn response_figure(
                     .join(",")
             ),
         };
-        let mut p = Panel::new(title, o.xlabel.clone(), o.ylabel.clone());
+        // One legend (first panel): the curves and colours are the same in every panel.
+        let mut p = Panel::new(title, o.xlabel.clone(), o.ylabel.clone()).legend(k == 0);
         for r in rs {
             let (v, e) = r.curve(off).ok_or_else(|| {
                 Error::invalid(format!(
@@ -203,6 +204,7 @@ pub mod plots_api {
     /// curve with a shaded ±1 standard-error band where it has one. Options: `offsets`
     /// ([[0,0],[1,0],[2,0],[3,0]]), `tmax` (all lags), `title`, `panel_titles`, `xlabel`
     /// ("lag t (time units)"), `ylabel`, `cols` (2), `width`, `height`. PNG or SVG by extension.
+    /// The legend is drawn in the first panel (colours follow the curve in every panel).
     ///
     /// ```rhai
     /// let a = analytic_response(ou(#{ n: 8 }), #{ lags: 11 });
@@ -218,8 +220,10 @@ pub mod plots_api {
     }
 
     /// A general line figure. `fig` is a map: `title`, `cols`, `width`, `height` and `panels`:
-    /// an array of `#{ title, xlabel, ylabel, series }`, each series `#{ label, x, y, err }`
-    /// (`err` optional: a shaded ± band; `style`: "solid" | "dashed" | "dotted"; `markers`).
+    /// an array of `#{ title, xlabel, ylabel, series, legend }`, each series
+    /// `#{ label, x, y, err }` (`err` optional: a shaded ± band; `style`: "solid" | "dashed" |
+    /// "dotted"; `markers`). `legend: false` hides a panel's legend (in a grid of panels with the
+    /// same curves, keep it in one panel; colours follow the label across panels).
     ///
     /// ```rhai
     /// plot_lines(out_path("l.svg"), #{ title: "demo", panels: [
@@ -270,6 +274,13 @@ pub mod plots_api {
                 get_s(&pm, "xlabel"),
                 get_s(&pm, "ylabel"),
             );
+            if let Some(l) = pm.get("legend") {
+                panel = panel.legend(l.as_bool().map_err(|_| {
+                    rt(format!(
+                        "plot_lines: panel {pi}: legend must be true or false"
+                    ))
+                })?);
+            }
             let series = pm
                 .get("series")
                 .and_then(|s| s.clone().try_cast::<Array>())
