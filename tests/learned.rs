@@ -652,6 +652,13 @@ fn conv_with_layer_kernels_and_skip_path_round_trips() {
             },
             "skip_degree",
         ),
+        (
+            TrainOpts {
+                sigma_power: 0.0,
+                ..opts.clone()
+            },
+            "sigma_power",
+        ),
     ] {
         let e = learned::train(data.view(), &bad, None);
         let e = e.err().map(|e| e.to_string()).unwrap_or_default();

@@ -60,6 +60,7 @@ fn bench(
                 t0 = Instant::now();
             }
             let nd = NoiseDraw {
+                sigma_power: opts.sigma_power,
                 sigma_min: 0.01,
                 sigma_max: 10.0,
                 cfg: &model_cfg,

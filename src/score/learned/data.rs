@@ -144,8 +144,9 @@ pub(crate) fn max_pairwise(x: &[f32], d: usize, max_pts: usize) -> f64 {
 }
 
 /// Noise levels σ = σ_min (σ_max/σ_min)^t with t ~ U(1e-5, 1).
-pub(crate) fn draw_sigma(rng: &mut Rng, sigma_min: f64, sigma_max: f64) -> f64 {
-    let t = 1e-5 + (1.0 - 1e-5) * rng.random::<f64>();
+pub(crate) fn draw_sigma(rng: &mut Rng, sigma_min: f64, sigma_max: f64, power: f64) -> f64 {
+    let u: f64 = rng.random::<f64>();
+    let t = 1e-5 + (1.0 - 1e-5) * if power == 1.0 { u } else { u.powf(power) };
     sigma_min * (sigma_max / sigma_min).powf(t)
 }
 
@@ -218,6 +219,8 @@ impl BandLimit {
 /// The noise schedule and output scaling a batch is drawn for.
 pub(crate) struct NoiseDraw<'a> {
     pub sigma_min: f64,
+    /// Exponent p of the noise-level draw (`TrainOpts::sigma_power`).
+    pub sigma_power: f64,
     pub sigma_max: f64,
     pub cfg: &'a NetConfig,
     /// Pair every noise draw z with −z (same data row and σ).
@@ -248,7 +251,7 @@ impl Batch {
         let (x_in, z, cn, kk) = (&mut self.x_in, &mut self.z, &mut self.c_noise, &mut self.k);
         let mut zr = vec![0f32; d]; // one row: negligible next to the batch
         for (j, &r) in rows.iter().enumerate() {
-            let sigma = draw_sigma(rng, nd.sigma_min, nd.sigma_max);
+            let sigma = draw_sigma(rng, nd.sigma_min, nd.sigma_max, nd.sigma_power);
             fill_normal(rng, &mut zr);
             if let Some(bl) = nd.band {
                 bl.project(&mut zr);
@@ -280,6 +283,26 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::BandLimit;
+
+    #[test]
+    fn sigma_power_concentrates_noise_levels_near_sigma_min() {
+        // σ = σ_min r^t with t = u^p: the median t is 0.5^p. The sample median of n = 4001
+        // uniforms has standard deviation 1/(2√n) ≈ 0.008, so |u_med − 0.5| < 0.03 (≈ 4 s.d.)
+        // bounds t_med to [0.47^p, 0.53^p].
+        let (smin, smax) = (0.01, 100.0);
+        for p in [1.0f64, 8.0] {
+            let mut rng = crate::rng::stream_rng(4, p as u64);
+            let mut t: Vec<f64> = (0..4001)
+                .map(|_| (super::draw_sigma(&mut rng, smin, smax, p) / smin).ln() / 1e4f64.ln())
+                .collect();
+            t.sort_by(f64::total_cmp);
+            let med = t[2000];
+            assert!(
+                med > 0.47f64.powf(p) && med < 0.53f64.powf(p),
+                "p = {p}: {med}"
+            );
+        }
+    }
 
     #[test]
     fn band_limit_keeps_resolved_modes_and_removes_the_rest() {

@@ -282,6 +282,7 @@ impl<'a> Trainer<'a> {
         };
         let nd = NoiseDraw {
             sigma_min: m.sigma_min,
+            sigma_power: opts.sigma_power,
             sigma_max: m.sigma_max,
             cfg: &m.net,
             antithetic: true,
@@ -395,6 +396,7 @@ impl<'a> Trainer<'a> {
                 let m = &self.model.meta;
                 let nd = NoiseDraw {
                     sigma_min: m.sigma_min,
+                    sigma_power: opts.sigma_power,
                     sigma_max: m.sigma_max,
                     cfg: &m.net,
                     antithetic: opts.antithetic,
