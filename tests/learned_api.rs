@@ -143,6 +143,12 @@ fn trains_on_a_trajectory_of_grids() {
         assert_eq(m.score.dim, 16);
         let e = radial_spectrum(sample_score(m, #{ samples: 8, steps: 5 }));
         assert_eq(e.shape, [3]);
+        // Starting the sampler below σ_max works; a start outside (σ_min, σ_max] is an error.
+        let s = sample_score(m, #{ samples: 8, steps: 5, sigma_start: 0.5 });
+        assert_eq(s.shape, [8, 4, 4]);
+        let msg = "";
+        try { sample_score(m, #{ samples: 8, steps: 5, sigma_start: 1e9 }); } catch (err) { msg = `${err}`; }
+        assert(msg.contains("sigma_start"), msg);
         // Same samples in the same order as the flattened data: the same model, bit for bit.
         let flat = tr.data.reshape([tr.members * tr.frames, 4, 4]);
         let m2 = train_score(flat, #{ arch: "conv", channels: 4, layers: 2, kernel: 3, emb: 4,

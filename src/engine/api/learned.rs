@@ -270,7 +270,9 @@ pub mod learned_api {
     /// Draws samples `[samples, ...state]` from the density the model learned, with the
     /// predictor–corrector sampler of the variance-exploding SDE. Options: `samples` (1000),
     /// `steps` (500 noise levels), `corrector` (1 Langevin step per level), `snr` (0.16),
-    /// `seed` (0), `denoise` (true: final Tweedie step).
+    /// `seed` (0), `denoise` (true: final Tweedie step), `sigma_start` (start the reverse SDE at
+    /// this standardised noise level from N(0, 1 + σ²) instead of at σ_max: for models trained
+    /// with `sigma_power` > 1, which saw few large noise levels).
     ///
     /// ```rhai
     /// let m = train_score(linspace(-1, 1, 200).reshape([200, 1]), #{ hidden: 8, epochs: 1 });

@@ -25,6 +25,10 @@ pub struct SampleOpts {
     pub seed: u64,
     /// Apply the final Tweedie denoising step `y + σ_min² s(y, σ_min)`.
     pub denoise: bool,
+    /// Start the reverse SDE at this noise level (standardised units) instead of σ_max, from
+    /// `N(0, 1 + σ_start²)` (the standardised data have unit variance). For a model trained
+    /// with `sigma_power` > 1, which is accurate at small σ but saw few large noise levels.
+    pub sigma_start: Option<f64>,
 }
 
 impl Default for SampleOpts {
@@ -36,6 +40,7 @@ impl Default for SampleOpts {
             snr: 0.16,
             seed: 0,
             denoise: true,
+            sigma_start: None,
         }
     }
 }
@@ -64,13 +69,27 @@ pub fn sample(score: &LearnedScore, opts: &SampleOpts) -> Result<ArrayD<f64>> {
         )));
     }
     let d = crate::score::Score::dim(score);
-    let (smin, smax) = score.sigma_range_std();
+    let (smin, smax_trained) = score.sigma_range_std();
+    let smax = match opts.sigma_start {
+        None => smax_trained,
+        Some(s) if s.is_finite() && s > smin && s <= smax_trained => s,
+        Some(s) => {
+            return Err(Error::invalid(format!(
+                "sigma_start = {s} must lie in (σ_min, σ_max] = ({smin}, {smax_trained}] \
+                 (standardised units); leave it unset to start at σ_max"
+            )))
+        }
+    };
     let n = opts.samples;
     let sig = |i: usize| smax * (smin / smax).powf(i as f64 / (opts.steps - 1) as f64);
     let mut rng = stream_rng(opts.seed, 0);
     let mut y = vec![0f32; n * d];
     fill_normal(&mut rng, &mut y);
-    y.iter_mut().for_each(|v| *v *= smax as f32);
+    let init = match opts.sigma_start {
+        None => smax,
+        Some(_) => (1.0 + smax * smax).sqrt(),
+    };
+    y.iter_mut().for_each(|v| *v *= init as f32);
     let mut z = vec![0f32; n * d];
     let bar = Progress::new(
         opts.steps as u64,
