@@ -26,20 +26,8 @@ fn bench(
         opts.validate(state)?;
         let cfg = NetConfig::from_opts(&opts, state);
         let d = cfg.dim();
-        let meta = ModelMeta {
-            net: cfg,
-            sigma_min: 0.01,
-            sigma_max: 10.0,
-            mean: 0.0,
-            scale: 1.0,
-            seed: 0,
-            step: 0,
-            history: vec![],
-            best_epoch: None,
-            best_val: None,
-            interrupted: false,
-            opts: opts.clone(),
-        };
+        // Defaults: σ_min = 0.01 and seed 0; standardised data (mean 0, scale 1).
+        let meta = ModelMeta::untrained(cfg, &opts, 10.0, 0.0, 1.0);
         let model_cfg = meta.net.clone();
         let mut model = LearnedModel::init(meta);
         let n = 4 * opts.batch;
@@ -151,20 +139,7 @@ pub fn bench_score_conv(threads: usize) -> Result<f64> {
         };
         let state = [32, 32];
         opts.validate(&state)?;
-        let meta = ModelMeta {
-            net: NetConfig::from_opts(&opts, &state),
-            sigma_min: 0.01,
-            sigma_max: 10.0,
-            mean: 0.0,
-            scale: 1.0,
-            seed: 0,
-            step: 0,
-            history: vec![],
-            best_epoch: None,
-            best_val: None,
-            interrupted: false,
-            opts,
-        };
+        let meta = ModelMeta::untrained(NetConfig::from_opts(&opts, &state), &opts, 10.0, 0.0, 1.0);
         let score = LearnedModel::init(meta).score();
         let n = 512;
         let x =

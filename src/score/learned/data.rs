@@ -200,20 +200,35 @@ impl BandLimit {
         Ok(BandLimit { sp, keep })
     }
 
+    /// Buffers for [`BandLimit::project`], allocated once per batch rather than per row.
+    pub fn scratch(&self) -> BandScratch {
+        BandScratch {
+            ws: self.sp.workspace(),
+            f: vec![0.0; self.sp.n() * self.sp.n()],
+            spec: vec![num_complex::Complex64::new(0.0, 0.0); self.sp.spec_len()],
+        }
+    }
+
     /// Projects one field (`n*n` values, row-major) onto the kept modes, in place.
-    pub fn project(&self, z: &mut [f32]) {
-        let mut ws = self.sp.workspace();
-        let mut f: Vec<f64> = z.iter().map(|&v| v as f64).collect();
-        let mut spec = vec![num_complex::Complex64::new(0.0, 0.0); self.sp.spec_len()];
-        self.sp.forward(&f, &mut spec, &mut ws);
+    pub fn project(&self, z: &mut [f32], sc: &mut BandScratch) {
+        let BandScratch { ws, f, spec } = sc;
+        f.iter_mut().zip(z.iter()).for_each(|(d, &v)| *d = v as f64);
+        self.sp.forward(f, spec, ws);
         for (c, &k) in spec.iter_mut().zip(&self.keep) {
             if !k {
                 *c = num_complex::Complex64::new(0.0, 0.0);
             }
         }
-        self.sp.inverse(&spec, &mut f, &mut ws);
-        z.iter_mut().zip(&f).for_each(|(d, v)| *d = *v as f32);
+        self.sp.inverse(spec, f, ws);
+        z.iter_mut().zip(f.iter()).for_each(|(d, v)| *d = *v as f32);
     }
+}
+
+/// Work buffers of [`BandLimit::project`] (FFT workspace, the field in f64, its spectrum).
+pub(crate) struct BandScratch {
+    ws: crate::systems::spectral::SpectralWorkspace,
+    f: Vec<f64>,
+    spec: Vec<num_complex::Complex64>,
 }
 
 /// The noise schedule and output scaling a batch is drawn for.
@@ -250,11 +265,12 @@ impl Batch {
         self.k.resize(b, 0.0);
         let (x_in, z, cn, kk) = (&mut self.x_in, &mut self.z, &mut self.c_noise, &mut self.k);
         let mut zr = vec![0f32; d]; // one row: negligible next to the batch
+        let mut band = nd.band.map(|bl| (bl, bl.scratch()));
         for (j, &r) in rows.iter().enumerate() {
             let sigma = draw_sigma(rng, nd.sigma_min, nd.sigma_max, nd.sigma_power);
             fill_normal(rng, &mut zr);
-            if let Some(bl) = nd.band {
-                bl.project(&mut zr);
+            if let Some((bl, sc)) = band.as_mut() {
+                bl.project(&mut zr, sc);
             }
             let (s, ci) = (sigma as f32, c_in(sigma) as f32);
             let sc = sigma * nd.cfg.c_out(sigma);
@@ -316,10 +332,11 @@ mod tests {
         };
         let b = BandLimit::new(n, 2).unwrap();
         let (mut a, want) = (field(2.0, 1.0), field(2.0, 1.0));
-        b.project(&mut a);
+        let mut sc = b.scratch();
+        b.project(&mut a, &mut sc);
         assert!(a.iter().zip(&want).all(|(x, y)| (x - y).abs() < 1e-6));
         let mut c = field(3.0, 0.0);
-        b.project(&mut c);
+        b.project(&mut c, &mut sc);
         assert!(c.iter().all(|x| x.abs() < 1e-6));
     }
 }

@@ -112,6 +112,33 @@ pub struct ModelMeta {
     pub opts: TrainOpts,
 }
 
+impl ModelMeta {
+    /// Metadata of a model not trained yet: noise range `[opts.sigma_min, sigma_max]`, data
+    /// standardised by `(x − mean) / scale`, seed from `opts`, empty history.
+    pub(crate) fn untrained(
+        net: NetConfig,
+        opts: &TrainOpts,
+        sigma_max: f64,
+        mean: f64,
+        scale: f64,
+    ) -> Self {
+        ModelMeta {
+            net,
+            sigma_min: opts.sigma_min,
+            sigma_max,
+            mean,
+            scale,
+            seed: opts.seed,
+            step: 0,
+            history: vec![],
+            best_epoch: None,
+            best_val: None,
+            interrupted: false,
+            opts: opts.clone(),
+        }
+    }
+}
+
 /// The tensors of a model as host `f32` vectors, each in the order of [`NetConfig`]'s
 /// parameter list (candle tensors are built from them where candle runs).
 #[derive(Clone, Debug)]

@@ -72,20 +72,7 @@ pub fn train(
                     opts.sigma_min
                 )));
             }
-            let meta = ModelMeta {
-                net: cfg.clone(),
-                sigma_min: opts.sigma_min,
-                sigma_max,
-                mean,
-                scale,
-                seed: opts.seed,
-                step: 0,
-                history: vec![],
-                best_epoch: None,
-                best_val: None,
-                interrupted: false,
-                opts: opts.clone(),
-            };
+            let meta = ModelMeta::untrained(cfg.clone(), opts, sigma_max, mean, scale);
             LearnedModel::init(meta)
         }
     };
@@ -263,6 +250,8 @@ pub(crate) struct Trainer<'a> {
     best_rows: Option<Vec<f64>>,
     /// Reused minibatch buffers.
     batch: Batch,
+    /// Band limit of the training noise (`TrainOpts::noise_kmax`), built once per run.
+    band: Option<data::BandLimit>,
     /// Optimiser step at which this run started and the number of steps it will take (for
     /// the learning-rate schedule).
     run_start: u64,
@@ -301,6 +290,7 @@ impl<'a> Trainer<'a> {
             val,
             best_rows: None,
             batch: Batch::default(),
+            band,
             run_start: model.meta.step,
             run_steps: (opts.epochs * prep.n_train().div_ceil(opts.batch)) as u64,
             model,
@@ -378,10 +368,6 @@ impl<'a> Trainer<'a> {
         );
         self.model.meta.interrupted = false;
         let mut perm: Vec<usize> = (0..n_train).collect();
-        let band = match opts.noise_kmax {
-            Some(k) => Some(data::BandLimit::new(self.model.meta.net.state_shape[0], k)?),
-            None => None,
-        };
         for epoch in first_epoch..first_epoch + opts.epochs {
             let t0 = Instant::now();
             let mut rng = stream_rng(opts.seed, EPOCH_STREAM + epoch as u64);
@@ -401,7 +387,7 @@ impl<'a> Trainer<'a> {
                     cfg: &m.net,
                     antithetic: opts.antithetic,
                     unit_weight: opts.loss_weight == LossWeight::Balanced,
-                    band: band.as_ref(),
+                    band: self.band.as_ref(),
                 };
                 let mut batch = std::mem::take(&mut self.batch);
                 batch.redraw(&self.prep.train, d, rows, &mut rng, &nd);
