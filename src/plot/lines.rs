@@ -303,11 +303,6 @@ fn paint_panel<DB: DrawingBackend>(
 ) -> DrawResult<()> {
     let ((x0, x1), (y0, y1)) = panel_ranges(p);
     let (m, mr, xl) = (sz.px(10.0), sz.px(22.0), sz.px(54.0));
-    let labels: Vec<String> = if p.legend {
-        p.series.iter().map(|s| s.label.clone()).collect()
-    } else {
-        Vec::new()
-    };
     let caption = if p.title.trim().is_empty() {
         0
     } else {
@@ -322,6 +317,7 @@ fn paint_panel<DB: DrawingBackend>(
         ah.saturating_sub(xl + 2 * m + caption).max(1) as f64,
     );
     let (bw, bh) = if p.legend {
+        let labels: Vec<String> = p.series.iter().map(|s| s.label.clone()).collect();
         legend::box_px(area, &labels, sz)
     } else {
         (0.0, 0.0)

@@ -70,9 +70,11 @@ pub fn sample(score: &LearnedScore, opts: &SampleOpts) -> Result<ArrayD<f64>> {
     }
     let d = crate::score::Score::dim(score);
     let (smin, smax_trained) = score.sigma_range_std();
-    let smax = match opts.sigma_start {
-        None => smax_trained,
-        Some(s) if s.is_finite() && s > smin && s <= smax_trained => s,
+    // Start level and the standard deviation of the initial draw: N(0, σ_max²) at σ_max, or
+    // N(0, 1 + σ²) (unit-variance data plus noise) below it.
+    let (smax, init) = match opts.sigma_start {
+        None => (smax_trained, smax_trained),
+        Some(s) if s.is_finite() && s > smin && s <= smax_trained => (s, (1.0 + s * s).sqrt()),
         Some(s) => {
             return Err(Error::invalid(format!(
                 "sigma_start = {s} must lie in (σ_min, σ_max] = ({smin}, {smax_trained}] \
@@ -85,10 +87,6 @@ pub fn sample(score: &LearnedScore, opts: &SampleOpts) -> Result<ArrayD<f64>> {
     let mut rng = stream_rng(opts.seed, 0);
     let mut y = vec![0f32; n * d];
     fill_normal(&mut rng, &mut y);
-    let init = match opts.sigma_start {
-        None => smax,
-        Some(_) => (1.0 + smax * smax).sqrt(),
-    };
     y.iter_mut().for_each(|v| *v *= init as f32);
     let mut z = vec![0f32; n * d];
     let bar = Progress::new(
