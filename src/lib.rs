@@ -8,6 +8,9 @@
 //! - [`plot`]: PNG/SVG figures with an embedded font.
 //! - [`engine`]: the Rhai engine constructor and every exported function.
 //! - [`repl`]: the interactive session.
+// `::fdtlab::…` paths (emitted by `#[fdtlab_macros::guarded]`) work inside the crate too.
+extern crate self as fdtlab;
+
 pub mod error;
 pub mod interrupt;
 pub mod io;

@@ -62,6 +62,11 @@ fn message(err: &EvalAltResult) -> String {
             }
         }
         EvalAltResult::ErrorParsing(p, _) => p.to_string(),
+        EvalAltResult::ErrorFunctionNotFound(sig, _) => super::explain::function_not_found(sig),
+        EvalAltResult::ErrorIndexingType(t, _) => super::explain::indexing(t),
+        EvalAltResult::ErrorDotExpr(t, _) if super::explain::unknown_property(t).is_some() => {
+            super::explain::unknown_property(t).unwrap_or_default()
+        }
         EvalAltResult::ErrorStackOverflow(_) => {
             "too many nested function calls (stack overflow); is a recursion missing its base case?"
                 .to_string()
@@ -148,9 +153,37 @@ pub fn exit_request(code: i32) -> Box<EvalAltResult> {
 pub fn exit_code(err: &EvalAltResult) -> Option<i32> {
     match err {
         EvalAltResult::ErrorTerminated(d, _) => d.read_lock::<ExitRequest>().map(|e| e.0),
-        EvalAltResult::Exit(v, _) => Some(v.as_int().unwrap_or(0) as i32),
+        EvalAltResult::Exit(v, _) => Some(exit_status(v)),
         EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
         | EvalAltResult::ErrorInModule(_, inner, _) => exit_code(inner),
         _ => None,
+    }
+}
+
+/// The process exit status for Rhai's built-in `exit(value)`: a whole number as the shell
+/// sees it (`exit(-1)` → 255, like C), `()` → 0, anything else (`exit("a")`) → 1: never a
+/// silent success for a value that is not 0.
+fn exit_status(v: &Dynamic) -> i32 {
+    if v.is_unit() {
+        return 0;
+    }
+    let code = v.as_int().ok().or_else(|| {
+        v.as_float()
+            .ok()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e18)
+            .map(|f| f as i64)
+    });
+    match code {
+        Some(c) => status_of(c),
+        None => 1,
+    }
+}
+
+/// `code` as an exit status 0–255 (`rem_euclid(256)`, like the shell), with a non-zero code
+/// that would wrap to 0 (256, -256) kept non-zero.
+pub fn status_of(code: i64) -> i32 {
+    match code.rem_euclid(256) as i32 {
+        0 if code != 0 => 1,
+        s => s,
     }
 }

@@ -210,6 +210,10 @@ pub fn engine_fn_docs(engine: &Engine) -> Vec<FnDoc> {
             .flatten()
             .map(|p| p["name"].as_str().unwrap_or("_").to_string())
             .collect();
+        let doc = clean_doc(&comments);
+        if doc.starts_with(super::guard::GENERATED_DOC) {
+            continue;
+        }
         let display = display_name(&name);
         let signature = user_signature(
             &name,
@@ -221,7 +225,7 @@ pub fn engine_fn_docs(engine: &Engine) -> Vec<FnDoc> {
             display,
             signature,
             short,
-            doc: clean_doc(&comments),
+            doc,
         });
     }
     out
@@ -489,6 +493,7 @@ pub fn module() -> Module {
     rhai::exported_module!(help_api)
 }
 
+#[fdtlab_macros::guarded]
 #[rhai::export_module]
 pub mod help_api {
     /// Lists every fdtlab function by topic, one line each (signature and first doc line).

@@ -73,6 +73,8 @@ use std::sync::Arc;
 pub mod api;
 pub mod array;
 pub mod error;
+pub mod explain;
+pub mod guard;
 pub mod handles;
 pub mod help;
 pub mod options;

@@ -3,6 +3,7 @@
 //! Named functions with hand-written docs live in the `#[export_module]`; operators, element-wise
 //! maps and reductions (many near-identical overloads) are registered in loops by [`extras`].
 use crate::engine::array::{BinOp, NdArray, Reduce};
+use crate::engine::guard;
 use rhai::plugin::*;
 use rhai::{FuncRegistration, Module, FLOAT, INT};
 
@@ -14,6 +15,7 @@ pub fn module() -> Module {
     m
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod array_api {
     use crate::engine::array::{dot, num_arg, shape_arg, shape_str, DotResult, NdArray};
@@ -428,6 +430,10 @@ fn doc(summary: &str, example: &str) -> String {
     s
 }
 
+/// Doc of the float-axis overloads of the reductions (hidden from `help()`).
+const GENERATED_AXIS_DOC: &str =
+    "/// (generated overload) of an axis reduction: a whole float axis is accepted as an integer.";
+
 /// Operators, element-wise functions and reductions.
 pub fn extras(m: &mut Module) {
     type Res<T> = Result<T, Box<rhai::EvalAltResult>>;
@@ -446,25 +452,30 @@ pub fn extras(m: &mut Module) {
                 .with_params_info(params)
                 .with_comments([d.as_str()])
         };
-        reg(["a: ndarray", "b: ndarray", "ndarray"])
-            .set_into_module(m, move |a: NdArray, b: NdArray| -> Res<NdArray> {
-                Ok(a.binary(&b, op)?)
-            });
-        reg(["a: ndarray", "b: f64", "ndarray"])
-            .set_into_module(m, move |a: NdArray, b: FLOAT| a.scalar_op(b, op, false));
-        reg(["a: f64", "b: ndarray", "ndarray"])
-            .set_into_module(m, move |a: FLOAT, b: NdArray| b.scalar_op(a, op, true));
-        reg(["a: ndarray", "b: i64", "ndarray"]).set_into_module(m, move |a: NdArray, b: INT| {
-            a.scalar_op(b as f64, op, false)
+        reg(["a: ndarray", "b: ndarray", "ndarray"]).set_into_module(
+            m,
+            move |a: NdArray, b: NdArray| -> Res<NdArray> {
+                guard::call(sym, || Ok(a.binary(&b, op)?))
+            },
+        );
+        reg(["a: ndarray", "b: f64", "ndarray"]).set_into_module(m, move |a: NdArray, b: FLOAT| {
+            guard::call_plain(sym, || a.scalar_op(b, op, false))
         });
-        reg(["a: i64", "b: ndarray", "ndarray"])
-            .set_into_module(m, move |a: INT, b: NdArray| b.scalar_op(a as f64, op, true));
+        reg(["a: f64", "b: ndarray", "ndarray"]).set_into_module(m, move |a: FLOAT, b: NdArray| {
+            guard::call_plain(sym, || b.scalar_op(a, op, true))
+        });
+        reg(["a: ndarray", "b: i64", "ndarray"]).set_into_module(m, move |a: NdArray, b: INT| {
+            guard::call_plain(sym, || a.scalar_op(b as f64, op, false))
+        });
+        reg(["a: i64", "b: ndarray", "ndarray"]).set_into_module(m, move |a: INT, b: NdArray| {
+            guard::call_plain(sym, || b.scalar_op(a as f64, op, true))
+        });
     }
     FuncRegistration::new("-")
         .in_global_namespace()
         .with_params_info(["a: ndarray", "ndarray"])
         .with_comments([doc("Element-wise negation.", "let a = -nd([1, -2]);").as_str()])
-        .set_into_module(m, |a: NdArray| a.map(|x| -x));
+        .set_into_module(m, |a: NdArray| guard::call_plain("-", || a.map(|x| -x)));
     let eq_doc = doc(
         "`true` if both arrays have the same shape and exactly equal elements (a single bool, not element-wise).",
         "assert(nd([1, 2]) == nd([1.0, 2.0]));\nassert(nd([1, 2]) != nd([1, 2, 3]));",
@@ -503,7 +514,7 @@ pub fn extras(m: &mut Module) {
                 &format!("let y = nd([0.5, 1, 2]).{name}();\nassert_eq(y.shape, [3]);"),
             )
             .as_str()])
-            .set_into_module(m, move |a: NdArray| a.map(f));
+            .set_into_module(m, move |a: NdArray| guard::call_plain(name, || a.map(f)));
     }
     for name in ["pow", "powf"] {
         let d = doc(
@@ -516,13 +527,17 @@ pub fn extras(m: &mut Module) {
                 .with_params_info(["a: ndarray", p, "ndarray"])
                 .with_comments([d.as_str()])
         };
-        reg("p: f64").set_into_module(m, |a: NdArray, p: FLOAT| a.map(|x| x.powf(p)));
-        reg("p: i64").set_into_module(m, |a: NdArray, p: INT| {
-            if let Ok(k) = i32::try_from(p) {
-                a.map(|x| x.powi(k))
-            } else {
-                a.map(|x| x.powf(p as f64))
-            }
+        reg("p: f64").set_into_module(m, move |a: NdArray, p: FLOAT| {
+            guard::call_plain(name, || a.map(|x| x.powf(p)))
+        });
+        reg("p: i64").set_into_module(m, move |a: NdArray, p: INT| {
+            guard::call_plain(name, || {
+                if let Ok(k) = i32::try_from(p) {
+                    a.map(|x| x.powi(k))
+                } else {
+                    a.map(|x| x.powf(p as f64))
+                }
+            })
         });
     }
 
@@ -587,17 +602,28 @@ pub fn extras(m: &mut Module) {
             .with_comments([d_all.as_str()]);
         if is_arg {
             reg.set_into_module(m, move |a: NdArray| -> Res<INT> {
-                Ok(a.reduce_all(r)? as INT)
+                guard::call(name, || Ok(a.reduce_all(r)? as INT))
             });
         } else {
-            reg.set_into_module(m, move |a: NdArray| -> Res<FLOAT> { Ok(a.reduce_all(r)?) });
+            reg.set_into_module(m, move |a: NdArray| -> Res<FLOAT> {
+                guard::call(name, || Ok(a.reduce_all(r)?))
+            });
         }
         FuncRegistration::new(name)
             .in_global_namespace()
             .with_params_info(["a: ndarray", "axis: i64", "ndarray"])
             .with_comments([d_axis.as_str()])
             .set_into_module(m, move |a: NdArray, axis: INT| -> Res<NdArray> {
-                Ok(a.reduce_axis(r, axis)?)
+                guard::call(name, || Ok(a.reduce_axis(r, axis)?))
+            });
+        // A whole float axis (`a.sum(0.0)`) works like the integer.
+        FuncRegistration::new(name)
+            .in_global_namespace()
+            .with_params_info(["a: ndarray", "axis: f64", "ndarray"])
+            .with_comments([GENERATED_AXIS_DOC])
+            .set_into_module(m, move |a: NdArray, axis: FLOAT| -> Res<NdArray> {
+                let axis = guard::whole(name, "axis", axis)?;
+                guard::call(name, || Ok(a.reduce_axis(r, axis)?))
             });
     }
 }

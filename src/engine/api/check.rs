@@ -8,6 +8,7 @@ pub fn module() -> Module {
     exported_module!(check_api)
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod check_api {
     use crate::engine::array::{num_arg, shape_str, NdArray};
@@ -26,7 +27,8 @@ pub mod check_api {
         Err(crate::engine::error::exit_request(0))
     }
 
-    /// Ends the script (or the REPL) with exit `code` (0 = success). Not catchable by `try`.
+    /// Ends the script (or the REPL) with exit `code` (0 = success; as the shell sees it, so
+    /// `exit(-1)` gives 255 and a code that would wrap to 0 gives 1). Not catchable by `try`.
     ///
     /// ```rhai,no_run
     /// let ok = false;
@@ -34,7 +36,32 @@ pub mod check_api {
     /// ```
     #[rhai_fn(name = "exit", volatile, return_raw)]
     pub fn exit_code(code: INT) -> Res<()> {
-        Err(crate::engine::error::exit_request(code.clamp(0, 255) as i32))
+        Err(crate::engine::error::exit_request(
+            crate::engine::error::status_of(code),
+        ))
+    }
+
+    /// Ends the script (or the REPL) for any other value: a whole float is the code, anything
+    /// else (`exit("failed")`) is printed to stderr and ends with exit code 1 — never a silent
+    /// success. Not catchable by `try`.
+    ///
+    /// ```rhai,no_run
+    /// exit("calibration did not converge");
+    /// ```
+    #[rhai_fn(name = "exit", volatile, return_raw)]
+    pub fn exit_value(value: Dynamic) -> Res<()> {
+        let code = match value.as_float() {
+            Ok(f) if f.fract() == 0.0 && f.abs() < 1e18 => {
+                crate::engine::error::status_of(f as INT)
+            }
+            _ => {
+                if !value.is_unit() {
+                    eprintln!("exit: {value}");
+                }
+                i32::from(!value.is_unit())
+            }
+        };
+        Err(crate::engine::error::exit_request(code))
     }
 
     /// Fails with "assertion failed" unless `cond` is true.

@@ -223,6 +223,7 @@ pub fn with_u_obs<R>(
     f(pu.as_ref(), &refs)
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod general_api {
     use super::{obs_list, with_u_obs, CentralMoment, ObsSpec, PertSpec, Res};

@@ -61,6 +61,7 @@ pub fn clock() -> f64 {
         .as_secs_f64()
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod io_api {
     use crate::engine::array::NdArray;

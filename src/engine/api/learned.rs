@@ -62,6 +62,7 @@ fn samples_of(data: &Dynamic, what: &str) -> crate::Result<ndarray::ArrayD<f64>>
     )))
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod learned_api {
     use crate::engine::array::NdArray;

@@ -10,6 +10,7 @@ pub fn module() -> Module {
     m
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod ns_api {
     use crate::engine::array::NdArray;

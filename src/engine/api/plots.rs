@@ -185,6 +185,7 @@ pub fn response_figure(
     Ok(fig)
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod plots_api {
     use super::{HeatmapScriptOpts, HistScriptOpts, ResponsePlotOpts};

@@ -73,6 +73,7 @@ impl Default for RelErrOpts {
     }
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod responses_api {
     use super::{AnalyticOpts, FdtOpts, GfdtOpts, RelErrOpts};

@@ -15,6 +15,7 @@ pub fn is_grid(t: &crate::trajectory::Trajectory) -> bool {
     s.len() == 2 && s[0] == s[1]
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod scores_api {
     use crate::engine::array::NdArray;

@@ -193,6 +193,7 @@ fn describe(sys: &SdeHandle) -> String {
     }
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod sde_api {
     use super::{

@@ -9,6 +9,7 @@ pub fn module() -> Module {
     m
 }
 
+#[fdtlab_macros::guarded]
 #[export_module]
 pub mod systems_api {
     use crate::engine::array::NdArray;
