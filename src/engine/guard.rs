@@ -5,8 +5,8 @@
 //! script's `try`/`catch` go on. Allocation failure aborts the process and cannot be caught:
 //! sizes are checked against the memory budget before allocating instead.
 //!
-//! While a guarded call runs, the panic hook records the panic's message and place instead of
-//! printing a backtrace; outside guarded calls the default hook prints as usual.
+//! While a guarded call runs, the panic hook records the panic's place instead of printing a
+//! backtrace; outside guarded calls the default hook prints as usual.
 use rhai::{EvalAltResult, FLOAT, INT};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,8 +18,20 @@ type Res<T> = Result<T, Box<EvalAltResult>>;
 /// (options-less and whole-float variants): `help()` lists only hand-written functions.
 pub const GENERATED_DOC: &str = "(generated overload)";
 
-/// Guarded calls running now (any thread): the hook stays quiet while this is positive.
+/// Guarded calls running now, on any thread.
 static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Guarded calls running on this thread.
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The hook stays quiet for a panic inside a guarded call: on the calling thread, or on a
+/// rayon worker while some guarded call runs (its panic resumes in the caller). Panics on other
+/// threads (a failing test beside a guarded call) print as usual.
+fn quiet() -> bool {
+    DEPTH.with(|d| d.get() > 0)
+        || (rayon::current_thread_index().is_some() && ACTIVE.load(Ordering::SeqCst) > 0)
+}
 /// Where the last quiet panic happened (`file:line`), for the error message.
 static LAST_PLACE: Mutex<Option<String>> = Mutex::new(None);
 static HOOK: Once = Once::new();
@@ -28,7 +40,7 @@ fn install_hook() {
     HOOK.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if ACTIVE.load(Ordering::SeqCst) > 0 {
+            if quiet() {
                 if let Some(l) = info.location() {
                     if let Ok(mut p) = LAST_PLACE.lock() {
                         *p = Some(format!("{}:{}", l.file(), l.line()));
@@ -41,18 +53,20 @@ fn install_hook() {
     });
 }
 
-/// Decrements [`ACTIVE`] however the call ends.
+/// Counts a guarded call in [`ACTIVE`] and `DEPTH` until it ends, however it ends.
 struct Active;
 impl Active {
     fn enter() -> Self {
         install_hook();
         ACTIVE.fetch_add(1, Ordering::SeqCst);
+        DEPTH.with(|d| d.set(d.get() + 1));
         Active
     }
 }
 impl Drop for Active {
     fn drop(&mut self) {
         ACTIVE.fetch_sub(1, Ordering::SeqCst);
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
     }
 }
 
