@@ -126,7 +126,7 @@ pub fn sde_closure_vs_native(d: usize, steps: usize) -> Result<(f64, f64)> {
 
 /// Runs the benchmarks. `quick` uses tiny sizes (for tests); `numpy` adds the references.
 pub fn run(quick: bool, numpy: bool) -> Result<()> {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     let reps = if quick { 1 } else { 3 };
     let ac = AcParams::allen_cahn();
     let (members, steps) = if quick { (4, 20) } else { (32, 400) };

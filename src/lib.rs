@@ -11,12 +11,8 @@
 // `::fdtlab::…` paths (emitted by `#[fdtlab_macros::guarded]`) work inside the crate too.
 extern crate self as fdtlab;
 
-pub mod error;
-pub mod interrupt;
+pub mod core;
 pub mod io;
-pub mod progress;
-pub mod rng;
-pub mod trajectory;
 
 pub mod plot;
 pub mod response;
@@ -27,4 +23,4 @@ pub mod bench;
 pub mod engine;
 pub mod repl;
 
-pub use error::{Error, Result};
+pub use crate::core::error::{Error, Result};

@@ -125,7 +125,7 @@ fn run_script(file: &Path, quick: bool, out: Option<PathBuf>) -> i32 {
         }
     };
     ast.set_source(name.clone());
-    fdtlab::interrupt::clear();
+    fdtlab::core::interrupt::clear();
     match engine.run_ast_with_scope(&mut Scope::new(), &ast) {
         Ok(()) => 0,
         Err(e) => {
@@ -151,7 +151,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    fdtlab::interrupt::install_handler();
+    fdtlab::core::interrupt::install_handler();
     // candle re-reads /proc/cpuinfo on every matmul unless the thread count is fixed.
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         let n = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -11,7 +11,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 fn with_ctrl_c<T>(f: impl FnOnce() -> T) -> T {
     let t = std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_millis(50));
-        fdtlab::interrupt::request();
+        fdtlab::core::interrupt::request();
     });
     let r = f();
     t.join().unwrap();
@@ -48,7 +48,7 @@ fn ctrl_c_stops_a_script_loop_and_the_session_goes_on() {
 fn a_flag_set_before_the_line_is_cleared() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut s = session();
-    fdtlab::interrupt::request();
+    fdtlab::core::interrupt::request();
     // eval_line clears the flag first (a Ctrl-C at the prompt must not kill the next line).
     assert_eq!(
         s.eval_line("let s = 0; for i in 0..100000 { s += i; } s")
@@ -63,8 +63,8 @@ fn native_check_inside_a_script_call_is_reported() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut engine = fdtlab::engine::new_engine(&EngineConfig::default());
     engine.register_fn("long_native", || -> Result<(), Box<rhai::EvalAltResult>> {
-        fdtlab::interrupt::request();
-        fdtlab::interrupt::check("long_native")?;
+        fdtlab::core::interrupt::request();
+        fdtlab::core::interrupt::check("long_native")?;
         Ok(())
     });
     let mut s = Session::with_engine(engine);
@@ -73,5 +73,5 @@ fn native_check_inside_a_script_call_is_reported() {
         e.starts_with("2:3: interrupted (Ctrl-C) during long_native"),
         "{e}"
     );
-    fdtlab::interrupt::clear();
+    fdtlab::core::interrupt::clear();
 }

@@ -1,6 +1,6 @@
 //! Learned (DSM) scores: accuracy against exact scores, persistence, failure modes,
 //! reproducibility. Run in release: `cargo test --release --test learned`.
-use fdtlab::rng::stream_rng;
+use fdtlab::core::rng::stream_rng;
 use fdtlab::score::learned::{self, Arch, LearnedModel, TrainOpts};
 use fdtlab::score::Score;
 use fdtlab::Error;
@@ -9,10 +9,10 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 
 fn quiet() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
 }
 
-fn normal(rng: &mut fdtlab::rng::Rng) -> f64 {
+fn normal(rng: &mut fdtlab::core::rng::Rng) -> f64 {
     rng.sample(StandardNormal)
 }
 
@@ -91,7 +91,7 @@ fn correlated_gaussian_2d_score_is_recovered() {
     let mu = [1.0, -1.0];
     let det = c11 * c22 - c12 * c12;
     let p = [[c22 / det, -c12 / det], [-c12 / det, c11 / det]];
-    let draw = |rng: &mut fdtlab::rng::Rng| {
+    let draw = |rng: &mut fdtlab::core::rng::Rng| {
         let (a, b) = (normal(rng), normal(rng));
         [mu[0] + l11 * a, mu[1] + l21 * a + l22 * b]
     };
@@ -131,7 +131,7 @@ fn double_well_score_is_recovered() {
     // ρ ∝ exp(−V), V = 2 (x² − 1)², s = −8x(x² − 1); exact samples by rejection from
     // U(−2.5, 2.5) with acceptance exp(−V) (V ≥ 0; the mass beyond |x| = 2.5 is < e^{-50}).
     let v = |x: f64| 2.0 * (x * x - 1.0).powi(2);
-    let draw = |rng: &mut fdtlab::rng::Rng| loop {
+    let draw = |rng: &mut fdtlab::core::rng::Rng| loop {
         let x = -2.5 + 5.0 * rng.random::<f64>();
         if rng.random::<f64>() < (-v(x)).exp() {
             return x;
@@ -186,7 +186,7 @@ impl GaussField {
         }
         GaussField { n, b, h }
     }
-    fn draw(&self, rng: &mut fdtlab::rng::Rng) -> Vec<f64> {
+    fn draw(&self, rng: &mut fdtlab::core::rng::Rng) -> Vec<f64> {
         let n = self.n;
         let xi: Vec<f64> = (0..n * n).map(|_| normal(rng)).collect();
         let mut th = vec![0.0; n * n];

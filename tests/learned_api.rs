@@ -2,8 +2,8 @@
 //! script, save, load, compare the loaded score with the original, and catch load errors.
 //! Run in release: `cargo test --release --test learned_api`.
 mod common;
+use fdtlab::core::rng::stream_rng;
 use fdtlab::engine::{format_error, NdArray};
-use fdtlab::rng::stream_rng;
 use ndarray::{ArrayD, IxDyn};
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -23,7 +23,7 @@ fn gaussian_samples(n: usize) -> NdArray {
 }
 
 fn run(name: &str, script: &str, x: NdArray) -> Result<Dynamic, String> {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let engine = common::engine(name);
     let mut scope = Scope::new();
     scope.push("x", x);

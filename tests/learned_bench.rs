@@ -7,7 +7,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[test]
 #[ignore]
 fn dsm_training_throughput() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     // FDTLAB_BENCH = "mlp" or "conv" runs one of them; FDTLAB_THREADS = "2" one thread count.
     let which = std::env::var("FDTLAB_BENCH").unwrap_or_default();
     let threads: Vec<usize> = match std::env::var("FDTLAB_THREADS") {

@@ -1,6 +1,6 @@
 //! Ctrl-C during training returns the best model so far, flagged, instead of an error. In its
 //! own test binary because the Ctrl-C flag is process-global.
-use fdtlab::rng::stream_rng;
+use fdtlab::core::rng::stream_rng;
 use fdtlab::score::learned::{self, TrainOpts};
 use fdtlab::score::Score;
 use ndarray::{Array2, ArrayD, IxDyn};
@@ -14,7 +14,7 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[test]
 fn ctrl_c_returns_best_model_so_far() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let mut rng = stream_rng(1, 0);
     let data = ArrayD::from_shape_fn(IxDyn(&[2000, 2]), |_| rng.sample::<f64, _>(StandardNormal));
     let opts = TrainOpts {
@@ -28,15 +28,15 @@ fn ctrl_c_returns_best_model_so_far() {
     };
     let presser = std::thread::spawn(|| {
         std::thread::sleep(Duration::from_millis(400));
-        fdtlab::interrupt::request();
+        fdtlab::core::interrupt::request();
     });
     let model = learned::train(data.view(), &opts, None).expect("interrupt is not an error");
     presser.join().unwrap();
     assert!(
-        fdtlab::interrupt::requested(),
+        fdtlab::core::interrupt::requested(),
         "the flag stays set for the caller"
     );
-    fdtlab::interrupt::clear();
+    fdtlab::core::interrupt::clear();
     assert!(model.interrupted());
     let h = model.history();
     assert!(!h.is_empty() && h.len() < 1_000_000);
@@ -61,7 +61,7 @@ fn ctrl_c_in_train_score_lets_the_script_save_then_a_second_one_stops_it() {
     use fdtlab::engine::EngineConfig;
     use fdtlab::repl::Session;
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let out = std::env::temp_dir().join("fdtlab-test-learned-interrupt");
     let _ = std::fs::remove_dir_all(&out);
     let mut s = Session::new(&EngineConfig {
@@ -71,14 +71,14 @@ fn ctrl_c_in_train_score_lets_the_script_save_then_a_second_one_stops_it() {
     });
     let presser = std::thread::spawn(|| {
         std::thread::sleep(Duration::from_millis(400));
-        fdtlab::interrupt::request();
+        fdtlab::core::interrupt::request();
         // train_score clears the flag once it has returned the partial model; then press again.
         let t0 = std::time::Instant::now();
-        while fdtlab::interrupt::requested() && t0.elapsed() < Duration::from_secs(30) {
+        while fdtlab::core::interrupt::requested() && t0.elapsed() < Duration::from_secs(30) {
             std::thread::sleep(Duration::from_millis(5));
         }
         std::thread::sleep(Duration::from_millis(200));
-        fdtlab::interrupt::request();
+        fdtlab::core::interrupt::request();
     });
     let r = s.eval_line(
         "let m = train_score(linspace(-2, 2, 2000).reshape([1000, 2]), \
@@ -88,7 +88,7 @@ fn ctrl_c_in_train_score_lets_the_script_save_then_a_second_one_stops_it() {
     presser.join().unwrap();
     let e = r.expect_err("the second Ctrl-C stops the script loop");
     assert!(e.contains("interrupted"), "{e}");
-    fdtlab::interrupt::clear();
+    fdtlab::core::interrupt::clear();
     assert!(out.join("partial").join("model.json").exists());
     assert_eq!(
         s.eval_line("m.interrupted").unwrap().as_deref(),

@@ -25,7 +25,7 @@ fn noise_floor(r: &fdtlab::response::Response, truth: &fdtlab::response::Respons
 
 #[test]
 fn ou_estimators_match_the_analytic_response() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let sys = AcSystem::new(AcParams::ou()).unwrap();
     let opts = RunOpts {
         members: 8,

@@ -37,7 +37,7 @@ fn fft_lengths() {
 #[test]
 #[ignore]
 fn bench_gfdt_periodic_paper_shape() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let env = |k: &str, d: usize| -> usize {
         std::env::var(k)
             .ok()

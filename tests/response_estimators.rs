@@ -9,12 +9,12 @@
 //! In addition the mean of z² = ((est − exact)/se)² must be O(1) — loosely within [0.3, 3]
 //! because neighbouring lags are strongly correlated (≈ 10 independent values per check, so
 //! the mean of z² has sd ≈ 0.45) — which catches a badly mis-sized se in either direction.
+use fdtlab::core::spectral::Spectral2d;
+use fdtlab::core::trajectory::Trajectory;
 use fdtlab::response::synthetic::{Ar1Field, LinearOu};
 use fdtlab::response::{self, Response};
 use fdtlab::score::gaussian::GaussianScore;
 use fdtlab::score::Score;
-use fdtlab::systems::spectral::Spectral2d;
-use fdtlab::trajectory::Trajectory;
 use ndarray::{array, Array4, ArrayD, Axis, Ix4};
 use num_complex::Complex64;
 
@@ -53,7 +53,7 @@ fn check_within_se(est: &Response, exact: &ArrayD<f64>, what: &str) -> (f64, f64
 
 #[test]
 fn vector_ou_fdt_and_gfdt_match_exp_at() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let ou = ou();
     let (dt, lags) = (0.1, 30);
     let traj = ou.simulate(16, 5000, dt, 1).unwrap();
@@ -86,7 +86,7 @@ fn vector_ou_fdt_and_gfdt_match_exp_at() {
 
 #[test]
 fn vector_ou_stderr_matches_spread_over_repetitions() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let ou = ou();
     let (dt, lags, reps) = (0.1, 20, 8);
     let score = ou.exact_score().unwrap();
@@ -120,7 +120,7 @@ fn vector_ou_stderr_matches_spread_over_repetitions() {
 #[test]
 fn segments_batching_on_one_member() {
     // M = 1: error bars come from time segments; the estimate still matches e^{At}.
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let ou = ou();
     let (dt, lags) = (0.1, 20);
     let traj = ou.simulate(1, 40000, dt, 5).unwrap();
@@ -132,7 +132,7 @@ fn segments_batching_on_one_member() {
 
 #[test]
 fn stein_identity_on_ou() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let ou = ou();
     let traj = ou.simulate(16, 3000, 0.1, 2).unwrap();
     let score = ou.exact_score().unwrap();
@@ -157,7 +157,7 @@ fn stein_identity_on_ou() {
 
 #[test]
 fn periodic_field_estimators_match_exact_response() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let f = Ar1Field::default_for(8);
     let lags = 10;
     let traj = f.simulate(16, 1000, 11).unwrap();
@@ -209,7 +209,7 @@ fn grid_traj(data: Array4<f64>) -> Trajectory {
 
 #[test]
 fn degenerate_inputs_are_errors() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let f = Ar1Field::default_for(8);
     let good = f.simulate(8, 100, 1).unwrap();
     let score = f.exact_score().unwrap();

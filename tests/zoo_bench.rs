@@ -18,7 +18,7 @@ fn pool<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
 #[test]
 #[ignore]
 fn bench_linear_ou_em_and_kgmm() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     for d in [2usize, 10, 64] {
         // A = −I + small off-diagonal coupling, G = I.
         let a = Array2::from_shape_fn((d, d), |(i, j)| {

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn ctrl_c_stops_a_closure_system_run() {
-    fdtlab::progress::set_quiet(true);
+    fdtlab::core::progress::set_quiet(true);
     let e = common::engine("closure-interrupt");
     let h = std::thread::spawn(|| {
         std::thread::sleep(Duration::from_millis(300));
-        fdtlab::interrupt::request();
+        fdtlab::core::interrupt::request();
     });
     let t = Instant::now();
     // ≈ 10⁸ closure steps (minutes) if not interrupted; 10⁴ frames.
@@ -21,7 +21,7 @@ fn ctrl_c_stops_a_closure_system_run() {
          catch (e) { r = 1; } r",
     );
     h.join().unwrap();
-    fdtlab::interrupt::clear();
+    fdtlab::core::interrupt::clear();
     let err = r.expect_err("the run should be interrupted");
     assert!(matches!(*err, EvalAltResult::ErrorTerminated(..)), "{err}");
     assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());

@@ -5,8 +5,8 @@ use fdtlab::Error;
 
 #[test]
 fn interrupt_stops_a_long_run() {
-    fdtlab::progress::set_quiet(true);
-    fdtlab::interrupt::request();
+    fdtlab::core::progress::set_quiet(true);
+    fdtlab::core::interrupt::request();
     let o = SdeRunOpts {
         members: 4,
         duration: 1e7,
@@ -19,5 +19,5 @@ fn interrupt_stops_a_long_run() {
         .simulate(&o)
         .unwrap_err();
     assert!(matches!(e, Error::Interrupted(_)), "{e}");
-    fdtlab::interrupt::clear();
+    fdtlab::core::interrupt::clear();
 }

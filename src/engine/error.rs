@@ -8,7 +8,7 @@
 use crate::Error;
 use rhai::{Dynamic, EvalAltResult, ParseError, Position};
 
-/// Message used when Ctrl-C stops a script (by [`crate::interrupt`] polling or `on_progress`).
+/// Message used when Ctrl-C stops a script (by [`crate::core::interrupt`] polling or `on_progress`).
 pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
 
 /// A catchable Rhai runtime error carrying `msg`; Rhai adds the call-site position.

@@ -1,8 +1,8 @@
 //! Script-side handle types wrapping the numerics (cheap to clone: `Arc` inside).
+use crate::core::trajectory::Trajectory;
 use crate::score::Score;
 use crate::systems::allen_cahn::AcSystem;
 use crate::systems::navier_stokes::{NsState, NsSystem};
-use crate::trajectory::Trajectory;
 use std::sync::Arc;
 
 /// A grid system of SPEC 3.1 (Allen–Cahn, or OU when λ = 0). Script type "system".

@@ -65,7 +65,7 @@
 //!   echo show something readable. Keep handles cheap to clone (`Arc` inside): Rhai clones
 //!   values on assignment and argument passing.
 //! - Run settings (`--quick`, output folder): [`config`] from a `NativeCallContext` argument.
-//! - Long loops poll [`crate::interrupt::check`]; script loops are stopped by `on_progress`.
+//! - Long loops poll [`crate::core::interrupt::check`]; script loops are stopped by `on_progress`.
 use rhai::{Dynamic, Engine, NativeCallContext};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -120,7 +120,7 @@ pub fn new_engine(cfg: &EngineConfig) -> Engine {
     engine.set_max_map_size(0);
     // Ctrl-C stops pure-script loops too (native loops poll `interrupt::check`).
     engine.on_progress(|_| {
-        crate::interrupt::requested().then(|| Dynamic::from(error::INTERRUPTED.to_string()))
+        crate::core::interrupt::requested().then(|| Dynamic::from(error::INTERRUPTED.to_string()))
     });
     engine.set_default_tag(Dynamic::from(Arc::new(cfg.clone())));
     engine.register_type_with_name::<NdArray>("ndarray");

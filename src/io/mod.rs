@@ -1,2 +1,2 @@
-//! File output helpers. Every file fdtlab writes goes through [`atomic::write_atomic`].
-pub mod atomic;
+//! File formats fdtlab reads and writes (atomic writes are on the ground floor:
+//! [`crate::core::atomic`]).

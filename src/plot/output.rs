@@ -1,6 +1,6 @@
 //! Rendering a figure to PNG or SVG bytes in memory, then one atomic write: a failed or
 //! interrupted plot never leaves a partial file behind.
-use crate::io::atomic::write_bytes;
+use crate::core::atomic::write_bytes;
 use crate::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;

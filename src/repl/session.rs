@@ -98,7 +98,7 @@ impl Session {
     /// Evaluates one input (possibly several lines). Returns the value's text (`None` for unit
     /// and for statements), or the error as `line:col: message`. The session survives errors.
     pub fn eval_line(&mut self, src: &str) -> Result<Option<String>, String> {
-        crate::interrupt::clear();
+        crate::core::interrupt::clear();
         if src.trim().is_empty() {
             return Ok(None);
         }

@@ -8,15 +8,14 @@
 //! must then be ≤ 1/10 of a segment). The mean μ is estimated once from all data (not
 //! re-estimated per jackknife replicate; its effect is O(1/(M T N²))).
 use super::batching::{jackknife, Batching};
-use super::is_above;
-use super::periodic::{grid_dims, periodic_xcorr, spectrum_to_real, PeriodicCorr, Second};
-use super::Response;
+use super::periodic::{periodic_xcorr, spectrum_to_real, PeriodicCorr, Second};
+use crate::core::checks::{check_finite_grid, grid_dims, is_above};
+use crate::core::response::Response;
+use crate::core::trajectory::Trajectory;
 use crate::score::Score;
-use crate::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{Array2, ArrayD, ArrayView3, ArrayView4, ArrayViewMut3, Ix4};
 use num_complex::Complex64;
-use rayon::prelude::*;
 
 /// Relative size (against the largest mode) at or below which `|Ĉ(k, 0)|` (or `|Ŝ(k, 0)|`)
 /// counts as zero: the mode is unresolved and gets response 0 (see [`resolved_modes`]). Mode
@@ -24,26 +23,6 @@ use rayon::prelude::*;
 pub const MODE_RTOL: f64 = 1e-12;
 /// Frames per `Score::eval_batch` call.
 const SCORE_BATCH: usize = 256;
-
-/// Errors on the first NaN/inf of a `[M, T, N, N]` field, naming member, frame and pixel.
-pub fn check_finite_grid(a: &ArrayView4<f64>) -> Result<()> {
-    let bad = a
-        .outer_iter()
-        .into_par_iter()
-        .enumerate()
-        .find_map_first(|(m, am)| {
-            am.indexed_iter()
-                .find(|(_, v)| !v.is_finite())
-                .map(|((t, x, y), v)| (m, t, x, y, *v))
-        });
-    match bad {
-        Some((m, t, x, y, v)) => Err(Error::invalid(format!(
-            "trajectory has a non-finite value {v} at member {m}, frame {t}, pixel ({x}, {y}); \
-             the run blew up there — rerun with a smaller dt or drop that member"
-        ))),
-        None => Ok(()),
-    }
-}
 
 /// Checks `1 ≤ lags < frames`.
 pub fn check_lags(frames: usize, lags: usize) -> Result<()> {

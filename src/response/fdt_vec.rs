@@ -5,12 +5,13 @@
 //! members when M ≥ 8, else time segments of each member with lags ≤ 1/10 of a segment).
 //! The mean μ is estimated once from all data and not re-estimated per replicate.
 use super::batching::{jackknife, Batching};
-use super::is_above;
-use super::linalg::{inverse, spd_inverse};
-use super::xcorr::{check_finite3, xcorr_batched, BatchedCorr};
-use super::Response;
+use super::xcorr::{xcorr_batched, BatchedCorr};
+use crate::core::checks::check_finite3;
+use crate::core::checks::is_above;
+use crate::core::linalg::{inverse, spd_inverse};
+use crate::core::response::Response;
+use crate::core::trajectory::Trajectory;
 use crate::score::Score;
-use crate::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{Array1, Array3, ArrayD, Axis};
 use rayon::prelude::*;
@@ -75,7 +76,7 @@ pub fn score_trajectory(x: &Array3<f64>, score: &dyn Score) -> Result<Array3<f64
         .zip(x.outer_iter())
         .enumerate()
         .try_for_each(|(mi, (mut sm, xm))| -> Result<()> {
-            crate::interrupt::check("score evaluation")?;
+            crate::core::interrupt::check("score evaluation")?;
             for f0 in (0..t).step_by(SCORE_BATCH) {
                 let f1 = (f0 + SCORE_BATCH).min(t);
                 score.eval_batch(

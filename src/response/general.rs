@@ -28,13 +28,13 @@
 //! (`s(x) = −C⁻¹(x − μ)`): the "quasi-Gaussian" baseline, which for `u = e_j`, `A = x_i` gives
 //! the usual `C(t) C(0)⁻¹` column.
 use super::lagged_sums::{pair_count, plain_sums, LaggedFft};
-use crate::response::Response;
+use crate::core::response::Response;
+use crate::core::trajectory::Trajectory;
 use crate::score::gaussian::GaussianScore;
 use crate::score::Score;
 use crate::systems::observable::{check_all, Observable};
 use crate::systems::perturbation::Perturbation;
 use crate::systems::sde::fmt_state;
-use crate::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{s, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -190,7 +190,7 @@ pub fn gfdt_general(
         let x = flat.index_axis(Axis(0), mi);
         let (a, b) = series(x, score, u, obs)
             .map_err(|e| crate::systems::sde::in_context(e, &format!("{what}, member {mi}")))?;
-        crate::interrupt::check(&what)?;
+        crate::core::interrupt::check(&what)?;
         let mut out = Vec::with_capacity(segs);
         for sgi in 0..segs {
             let (s0, s1) = (t * sgi / segs, t * (sgi + 1) / segs);

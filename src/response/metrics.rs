@@ -7,8 +7,8 @@
 //! metric over the draws is reported. (This treats the errors of different lags as
 //! independent, which they are not exactly; it is a size indication, not a confidence
 //! interval.)
-use super::is_above;
-use super::Response;
+use crate::core::checks::is_above;
+use crate::core::response::Response;
 use crate::{Error, Result};
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -111,7 +111,7 @@ pub fn rel_err(
     let stderr = if se_e.iter().chain(&se_r).all(|s| *s == 0.0) {
         0.0
     } else {
-        let mut rng = crate::rng::stream_rng(0x005E_1E77, 0);
+        let mut rng = crate::core::rng::stream_rng(0x005E_1E77, 0);
         let (mut pe, mut pr) = (e.clone(), r.clone());
         let draws: Vec<f64> = (0..REL_ERR_DRAWS)
             .map(|_| {

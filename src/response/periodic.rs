@@ -15,7 +15,8 @@
 //! (see [`Batching`]) for jackknife error bars.
 use super::batching::Batching;
 use super::xcorr::{fast_len, fft_err};
-use crate::systems::spectral::{Spectral2d, SpectralWorkspace};
+use crate::core::checks::grid_dims;
+use crate::core::spectral::{Spectral2d, SpectralWorkspace};
 use crate::{Error, Result};
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayView4, ArrayViewMut3, Axis};
 use num_complex::Complex64;
@@ -141,22 +142,6 @@ struct MemberWs {
     acc: Array2<Complex64>,
 }
 
-/// Checks the a-field and returns (M, T, N).
-pub fn grid_dims(a: &ArrayView4<f64>) -> Result<(usize, usize, usize)> {
-    let (m, t, nx, ny) = a.dim();
-    if nx != ny {
-        return Err(Error::shape(format!(
-            "periodic correlation needs square N×N frames, got {nx}×{ny}"
-        )));
-    }
-    if m == 0 || t == 0 {
-        return Err(Error::invalid(format!(
-            "empty grid trajectory ({m} members × {t} frames)"
-        )));
-    }
-    Ok((m, t, nx))
-}
-
 /// Space–time cross-spectra of a `[M, T, N, N]` and b (see [`Second`]) for lags `0..lags`,
 /// kept per batch of `batching`. `a_shift` is subtracted from a before correlating (only the
 /// k = 0 mode changes; with [`Second::Same`] from b too), typically the mean of a.
@@ -203,7 +188,8 @@ pub fn periodic_xcorr(
     }
     let same = matches!(b, Second::Same);
     let shift = a_shift * (n * n) as f64;
-    let progress = crate::progress::Progress::new(m as u64, "space–time correlation", "members");
+    let progress =
+        crate::core::progress::Progress::new(m as u64, "space–time correlation", "members");
     let scratch_len = tp
         .fwd
         .get_inplace_scratch_len()
@@ -236,7 +222,7 @@ pub fn periodic_xcorr(
                 acc: Array2::zeros((lags, k)),
             },
             |ws, mi| -> Result<()> {
-                crate::interrupt::check("space–time correlation")?;
+                crate::core::interrupt::check("space–time correlation")?;
                 let am = a.index_axis(Axis(0), mi);
                 frame_spectra(&sp, am, &mut ws.fa, &mut ws.frame, &mut ws.sw);
                 for tt in 0..t {
@@ -388,7 +374,7 @@ mod tests {
     use rand_distr::StandardNormal;
 
     fn rand4(m: usize, t: usize, n: usize, seed: u64) -> Array4<f64> {
-        let mut rng = crate::rng::stream_rng(seed, 0);
+        let mut rng = crate::core::rng::stream_rng(seed, 0);
         Array4::from_shape_fn((m, t, n, n), |_| rng.sample(StandardNormal))
     }
 
@@ -401,7 +387,7 @@ mod tests {
 
     #[test]
     fn matches_direct_sum() {
-        crate::progress::set_quiet(true);
+        crate::core::progress::set_quiet(true);
         let (m, t, n, lags) = (8, 50, 4, 10);
         let a = rand4(m, t, n, 1);
         let b = rand4(m, t, n, 2) + &a * 0.5;
@@ -428,7 +414,7 @@ mod tests {
 
     #[test]
     fn segments_and_leave_out() {
-        crate::progress::set_quiet(true);
+        crate::core::progress::set_quiet(true);
         let (m, t, n, lags) = (2, 60, 6, 3);
         let a = rand4(m, t, n, 3);
         let batching = Batching::auto(m, t, lags).unwrap();
@@ -467,7 +453,7 @@ mod tests {
             out[[4, 1, 2]] = f64::NAN;
             Ok(())
         };
-        crate::progress::set_quiet(true);
+        crate::core::progress::set_quiet(true);
         let e = periodic_xcorr(a.view(), Second::Map(&bad), 3, 0.0, &bt)
             .err()
             .unwrap()

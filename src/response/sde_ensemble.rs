@@ -16,14 +16,14 @@
 //! `stream_rng(seed, e)` and the reduction runs in experiment order, so the result is
 //! bit-identical for any thread count; experiments run in parallel when the system,
 //! perturbation and observables are all `parallel_safe`.
-use crate::progress::Progress;
-use crate::response::Response;
-use crate::rng::stream_rng;
+use crate::core::progress::Progress;
+use crate::core::response::Response;
+use crate::core::rng::stream_rng;
+use crate::core::trajectory::Trajectory;
 use crate::systems::observable::{check_all, Observable};
 use crate::systems::perturbation::Perturbation;
 use crate::systems::sde::stepper::{Stepper, Work};
 use crate::systems::sde::{fmt_state, in_context, Method, Sde};
-use crate::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -278,7 +278,7 @@ fn experiment(
             st.step(&mut xm, &dw, &mut wm, fm).map_err(ctx)?;
             n += 1;
             if n.is_multiple_of(crate::systems::sde::POLL) {
-                crate::interrupt::check("perturbation ensemble")?;
+                crate::core::interrupt::check("perturbation ensemble")?;
                 progress.inc(crate::systems::sde::POLL as u64);
             }
         }

@@ -12,9 +12,9 @@
 //! up to 32 contiguous runs of the selected frames (batch means; frames far apart in time).
 use super::batching::jackknife;
 use super::periodic::spectrum_to_real;
+use crate::core::spectral::Spectral2d;
+use crate::core::trajectory::Trajectory;
 use crate::score::Score;
-use crate::systems::spectral::Spectral2d;
-use crate::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{Array2, ArrayD, Axis};
 use num_complex::Complex64;

@@ -10,7 +10,7 @@
 //! `σ_S(t) = Σ_k w_k |f_k| σ_R(t − τ_k)` (triangle inequality for standard deviations): an upper
 //! bound, never an underestimate. [`crate::response::general::GfdtOpts::step`] gives
 //! jackknife error bars of a GFDT step response that account for the correlations exactly.
-use crate::response::Response;
+use crate::core::response::Response;
 use crate::{Error, Result};
 use ndarray::{Array2, ArrayD, IxDyn};
 

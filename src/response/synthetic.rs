@@ -3,13 +3,13 @@
 //!   exactly at the frame spacing; exact response `e^{At}`, exact score `−C⁻¹x`.
 //! - [`Ar1Field`]: a stationary Gaussian field on a periodic grid whose Fourier modes are
 //!   independent AR(1) processes with advection; exact response `a(k)^τ` per mode.
-use super::is_above;
-use super::linalg::cholesky;
-use super::Response;
+use crate::core::checks::is_above;
+use crate::core::linalg::cholesky;
+use crate::core::lyapunov::{solve_lyapunov, to_na, to_nd};
+use crate::core::response::Response;
+use crate::core::spectral::Spectral2d;
+use crate::core::trajectory::Trajectory;
 use crate::score::gaussian::{GaussianScore, PeriodicGaussianScore};
-use crate::systems::lyapunov::{solve_lyapunov, to_na, to_nd};
-use crate::systems::spectral::Spectral2d;
-use crate::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{Array1, Array2, Array3, Array4};
 #[cfg(test)]
@@ -101,7 +101,7 @@ impl LinearOu {
             .into_par_iter()
             .enumerate()
             .for_each(|(m, mut xm)| {
-                let mut rng = crate::rng::stream_rng(seed, m as u64);
+                let mut rng = crate::core::rng::stream_rng(seed, m as u64);
                 let mut z = Array1::<f64>::zeros(d);
                 z.iter_mut().for_each(|v| *v = rng.sample(StandardNormal));
                 let mut x = lc.dot(&z);
@@ -223,14 +223,14 @@ impl Ar1Field {
             .into_par_iter()
             .enumerate()
             .for_each(|(m, mut dm)| {
-                let mut rng = crate::rng::stream_rng(seed, m as u64);
+                let mut rng = crate::core::rng::stream_rng(seed, m as u64);
                 let mut ws = sp.workspace();
                 let mut noise = vec![0.0; n * n];
                 let mut xi = vec![Complex64::new(0.0, 0.0); k];
                 let mut th = vec![Complex64::new(0.0, 0.0); k];
                 let mut field = vec![0.0; n * n];
                 let mut draw =
-                    |xi: &mut [Complex64], ws: &mut crate::systems::spectral::SpectralWorkspace| {
+                    |xi: &mut [Complex64], ws: &mut crate::core::spectral::SpectralWorkspace| {
                         noise
                             .iter_mut()
                             .for_each(|v| *v = rng.sample(StandardNormal));

@@ -19,6 +19,7 @@
 //! `Da·Db·nfft` numbers reused throughout (no per-call memory proportional to T). The pair
 //! spectra are processed in blocks of a-channels of at most [`PAIR_SPECTRA_BUDGET`] bytes.
 use super::batching::Batching;
+use crate::core::checks::check_finite3;
 use crate::{Error, Result};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, Array3, Array4, ArrayView2, ArrayView3, ArrayViewMut2, Axis};
@@ -322,7 +323,7 @@ fn corr_sums_grouped(
             let mut sblock =
                 ndarray::ArrayViewMut3::from_shape((nf, bi, 2 * db), used).map_err(fft_err)?;
             for grp in pieces.chunks(GROUP) {
-                crate::interrupt::check("cross-correlation")?;
+                crate::core::interrupt::check("cross-correlation")?;
                 piece_spectra(a, grp, plan.nfft, &plan, &mut spa)?;
                 let spb_ref: &[Complex64] = match b {
                     Some(b) => {
@@ -386,26 +387,6 @@ fn check_pair(
     check_finite3(a, "a")?;
     check_finite3(b, "b")?;
     Ok((m, t, da, db))
-}
-
-/// Errors on the first NaN/inf of a `[M, T, D]` array, naming member, frame and channel.
-pub fn check_finite3(x: &ArrayView3<f64>, what: &str) -> Result<()> {
-    let bad = x
-        .outer_iter()
-        .into_par_iter()
-        .enumerate()
-        .find_map_first(|(m, xm)| {
-            xm.indexed_iter()
-                .find(|(_, v)| !v.is_finite())
-                .map(|((t, c), v)| (m, t, c, *v))
-        });
-    match bad {
-        Some((m, t, c, v)) => Err(Error::invalid(format!(
-            "{what} has a non-finite value {v} at member {m}, frame {t}, component {c}; \
-             fix or drop that member"
-        ))),
-        None => Ok(()),
-    }
 }
 
 fn same_data(a: &ArrayView3<f64>, b: &ArrayView3<f64>) -> bool {
@@ -546,7 +527,7 @@ pub fn bench_xcorr(members: usize, t: usize, d: usize, lags: usize, threads: usi
                 .into_par_iter()
                 .enumerate()
                 .for_each(|(m, mut xm)| {
-                    let mut rng = crate::rng::stream_rng(seed, m as u64);
+                    let mut rng = crate::core::rng::stream_rng(seed, m as u64);
                     xm.iter_mut().for_each(|v| *v = rng.sample(StandardNormal));
                 });
             x
@@ -589,7 +570,7 @@ mod tests {
     use rand_distr::StandardNormal;
 
     fn rand3(m: usize, t: usize, d: usize, seed: u64) -> Array3<f64> {
-        let mut rng = crate::rng::stream_rng(seed, 0);
+        let mut rng = crate::core::rng::stream_rng(seed, 0);
         Array3::from_shape_fn((m, t, d), |_| rng.sample(StandardNormal))
     }
 

@@ -9,11 +9,11 @@
 //!   pseudo-inverse, the score of the Gaussian on the data's support.
 //!
 //! Both are named "Gaussian score".
-use crate::response::is_above;
-use crate::response::linalg::spd_inverse;
+use crate::core::checks::is_above;
+use crate::core::linalg::spd_inverse;
+use crate::core::spectral::Spectral2d;
+use crate::core::trajectory::Trajectory;
 use crate::score::Score;
-use crate::systems::spectral::Spectral2d;
-use crate::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Ix4};
@@ -68,7 +68,7 @@ impl GaussianScore {
             .data
             .to_shape((m, t, d))
             .map_err(|e| Error::shape(format!("trajectory data: {e}")))?;
-        crate::response::xcorr::check_finite3(&x.view(), "trajectory")?;
+        crate::core::checks::check_finite3(&x.view(), "trajectory")?;
         let x = x
             .to_shape((m * t, d))
             .map_err(|e| Error::shape(format!("trajectory data: {e}")))?;
@@ -183,8 +183,8 @@ impl PeriodicGaussianScore {
                 traj.data.shape()
             ))
         })?;
-        let (m, t, n) = crate::response::periodic::grid_dims(&a)?;
-        crate::response::fdt_periodic::check_finite_grid(&a)?;
+        let (m, t, n) = crate::core::checks::grid_dims(&a)?;
+        crate::core::checks::check_finite_grid(&a)?;
         let sp = Spectral2d::new(n)?;
         let k = sp.spec_len();
         let count = (m * t) as f64;

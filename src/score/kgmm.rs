@@ -41,7 +41,7 @@
 use super::gaussian::GaussianScore;
 use super::kmeans::kmeans;
 use super::Score;
-use crate::trajectory::Trajectory;
+use crate::core::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{s, Array1, Array2, Array3, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
@@ -115,7 +115,7 @@ struct Clustering {
 fn cluster(points: ArrayView2<f64>, opts: &KgmmOpts) -> Result<Clustering> {
     let (n, d) = points.dim();
     let g = GaussianScore::fit(points)?;
-    let l = nalgebra::Cholesky::new(crate::systems::lyapunov::to_na(g.covariance()))
+    let l = nalgebra::Cholesky::new(crate::core::lyapunov::to_na(g.covariance()))
         .ok_or_else(|| {
             Error::invalid(
                 "KGMM: the data covariance is singular; drop constant or dependent components",

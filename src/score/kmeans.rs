@@ -4,7 +4,7 @@
 //! Deterministic for any thread count: assignments are per point, and cluster sums are
 //! accumulated in fixed chunks of points and combined in chunk order. An empty cluster is
 //! re-seeded at the point farthest from its centre.
-use crate::rng::stream_rng;
+use crate::core::rng::stream_rng;
 use crate::{Error, Result};
 use ndarray::{Array2, ArrayView2};
 use rand::RngExt;
@@ -115,7 +115,7 @@ pub fn kmeans(
                 *m = v;
             }
         });
-        crate::interrupt::check("k-means++ initialisation")?;
+        crate::core::interrupt::check("k-means++ initialisation")?;
     }
 
     // Lloyd.
@@ -187,7 +187,7 @@ pub fn kmeans(
             c[kk * d..(kk + 1) * d].copy_from_slice(&new);
         }
         iterations += 1;
-        crate::interrupt::check("k-means")?;
+        crate::core::interrupt::check("k-means")?;
         if shift2.sqrt() <= tol * spread {
             converged = true;
             // One more assignment pass makes labels/counts match the final centres.

@@ -3,18 +3,7 @@
 pub mod exact;
 pub mod gaussian;
 
-use crate::Result;
-use ndarray::{ArrayView2, ArrayViewMut2};
-
-/// A score function usable by every estimator and diagnostic.
-pub trait Score: Send + Sync {
-    /// Dimension D of one (flattened) state.
-    fn dim(&self) -> usize;
-    /// Short name for legends and tables, e.g. "exact score".
-    fn name(&self) -> String;
-    /// Writes `s(x_b)` into row b of `out` for every row of `x` (both `[B, D]`).
-    fn eval_batch(&self, x: ArrayView2<f64>, out: ArrayViewMut2<f64>) -> Result<()>;
-}
+pub use crate::core::score::Score;
 
 pub mod kgmm;
 pub mod kmeans;

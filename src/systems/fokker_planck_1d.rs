@@ -13,7 +13,7 @@
 //! with four backward-Euler quarter steps (Rannacher smoothing, damps stiff modes);
 //! `δ⟨A⟩(t) = Σ_k A(x_k) δp_k(t) h`. Errors: O(h²) in space (h = range/2000) and O(dt²) in time
 //! (internal dt ≤ 0.005).
-use crate::response::Response;
+use crate::core::response::Response;
 use crate::systems::observable::{check_all, Observable};
 use crate::systems::perturbation::Perturbation;
 use crate::{Error, Result};
@@ -143,7 +143,7 @@ pub fn step_response_1d(
             out[[l, j]] = a.iter().zip(&p).map(|(x, y)| x * y).sum::<f64>() * h;
         }
         if l % 64 == 0 {
-            crate::interrupt::check("Fokker–Planck response")?;
+            crate::core::interrupt::check("Fokker–Planck response")?;
         }
     }
     if out.iter().any(|v| !v.is_finite()) {

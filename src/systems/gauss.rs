@@ -198,7 +198,7 @@ mod tests {
     /// se √(96/n) = 7e-3; bins: each count within 5 binomial sd.
     #[test]
     fn normals_have_the_normal_law() {
-        let mut rng = crate::rng::stream_rng(3, 4);
+        let mut rng = crate::core::rng::stream_rng(3, 4);
         let n = 2_000_000;
         let mut z = vec![0.0; n + 1]; // odd length exercises the tail path
         fill_normals(&mut rng, &mut z);

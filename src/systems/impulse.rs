@@ -25,11 +25,11 @@
 //! The result is the mean over experiments with its standard error (std/√E per element).
 //! Experiments run in parallel in fixed chunks whose (Welford) accumulators are merged in chunk
 //! order, and experiment e uses `stream_rng(seed, e)`: bit-identical for any thread count.
-use crate::progress::Progress;
-use crate::response::Response;
-use crate::rng::stream_rng;
+use crate::core::progress::Progress;
+use crate::core::response::Response;
+use crate::core::rng::stream_rng;
+use crate::core::trajectory::Trajectory;
 use crate::systems::allen_cahn::{bad_value, blowup, AcSystem, AcWorkspace, CHECK_EVERY};
-use crate::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{s, Array3, ArrayView3, Axis};
 use num_complex::Complex64 as C64;
@@ -396,7 +396,7 @@ fn run_experiment(
             record(ew, s / plan.save_every);
         }
         if s % CHECK_EVERY == 0 {
-            crate::interrupt::check("impulse_response")?;
+            crate::core::interrupt::check("impulse_response")?;
             if abort.load(Ordering::Relaxed) {
                 return Ok(());
             }

@@ -5,7 +5,7 @@ use crate::systems::ou_green::ou_green_response;
 use ndarray::{Array3, Array4};
 
 fn quiet() {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
 }
 
 fn pool(t: usize) -> rayon::ThreadPool {

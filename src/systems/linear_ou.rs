@@ -6,10 +6,10 @@
 //! Note that an integrator with finite dt samples a slightly different stationary law
 //! (Euler–Maruyama: covariance error O(dt); stochastic Heun: O(dt²)), so comparisons of
 //! simulated data with these exact formulas carry that bias.
-use super::lyapunov::{check_stable, lyapunov_schur, to_na, to_nd, RealSchur};
 use super::sde::{Drift, Noise, Sde};
-use crate::response::Response;
-use crate::score::Score;
+use crate::core::lyapunov::{check_stable, lyapunov_schur, to_na, to_nd, RealSchur};
+use crate::core::response::Response;
+use crate::core::score::Score;
 use crate::{Error, Result};
 use ndarray::{Array2, Array3, ArrayView2, ArrayViewMut2};
 use rand::RngExt;
@@ -292,7 +292,7 @@ impl LinearOu {
     /// `[n, D]`, from `stream_rng(seed, 0)`.
     pub fn sample_stationary(&self, n: usize, seed: u64) -> Array2<f64> {
         let d = self.dim();
-        let mut rng = crate::rng::stream_rng(seed, 0);
+        let mut rng = crate::core::rng::stream_rng(seed, 0);
         let mut out = Array2::zeros((n, d));
         let mut z = vec![0.0; d];
         for mut row in out.rows_mut() {

@@ -4,9 +4,9 @@
 //! kick of θ(x, 0) is its Green's function, exact in Fourier space:
 //! `Ĝ_k(t) = exp((−κ|k|² − i U kx − γ) t)` with kx := 0 at the x-Nyquist index (the
 //! simulator's convention), `G(r, t) = IFFT(Ĝ(t))(r)`. The noise does not enter.
-use crate::response::Response;
+use crate::core::response::Response;
+use crate::core::spectral::Spectral2d;
 use crate::systems::allen_cahn::{AcParams, MAX_N};
-use crate::systems::spectral::Spectral2d;
 use crate::{Error, Result};
 use ndarray::Array3;
 use num_complex::Complex64 as C64;

@@ -19,8 +19,8 @@ use super::fokker_planck_1d::step_response_1d;
 use super::observable::Observable;
 use super::perturbation::ConstantPerturbation;
 use super::sde::{Drift, Noise, Sde};
-use crate::response::Response;
-use crate::score::Score;
+use crate::core::response::Response;
+use crate::core::score::Score;
 use crate::{Error, Result};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::RngExt;
@@ -282,7 +282,7 @@ impl Density1d {
     /// `n` independent samples `[n, 1]` by inverse CDF (piecewise linear CDF), from
     /// `stream_rng(seed, 0)`.
     pub fn sample(&self, n: usize, seed: u64) -> Array2<f64> {
-        let mut rng = crate::rng::stream_rng(seed, 0);
+        let mut rng = crate::core::rng::stream_rng(seed, 0);
         Array2::from_shape_fn((n, 1), |_| {
             let u: f64 = rng.random();
             let k = self.cdf.partition_point(|c| *c < u).clamp(1, GRID);

@@ -4,7 +4,7 @@
 //! - [`Drift`] is `F`, [`Noise`] is `G` (constant D×K matrix, diagonal, or state dependent
 //!   through [`NoiseFn`]); [`Sde`] bundles them with a name used in every error message.
 //! - [`Sde::simulate`] integrates an ensemble ([`SdeRunOpts`]: Euler–Maruyama or stochastic
-//!   Heun, see [`Method`]) into a [`Trajectory`](crate::trajectory::Trajectory) `[M, T, D]`.
+//!   Heun, see [`Method`]) into a [`Trajectory`](crate::core::trajectory::Trajectory) `[M, T, D]`.
 //! - Perturbation ensembles live in [`crate::response::sde_ensemble`].
 //!
 //! Implementations of the traits return `Result` so that closure-backed ones (Rhai, later) can
@@ -18,7 +18,7 @@
 //! non-`Send` state (a Rhai closure) can therefore implement `Send + Sync` by an `unsafe impl`
 //! as long as it returns `false` from `parallel_safe()` — that is the contract that makes the
 //! `unsafe impl` sound. Results are bit-identical for any thread count either way: member `m`
-//! draws its noise from `crate::rng::stream_rng(seed, m)`.
+//! draws its noise from `crate::core::rng::stream_rng(seed, m)`.
 use crate::{Error, Result};
 use ndarray::Array2;
 use std::sync::Arc;

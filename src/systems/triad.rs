@@ -133,7 +133,7 @@ mod tests {
         // Itô: d⟨x₃²⟩/dt = −2 d_τ ⟨x₃²⟩ + 2 ⟨σ₃(x₁)²⟩ = 0 in the stationary state, so
         // d_τ ⟨x₃²⟩ = ⟨σ₃(x₁)²⟩. Compare the two time averages over 16 members; the error bar
         // is the standard error of the per-member differences (members independent), 4 se.
-        crate::progress::set_quiet(true);
+        crate::core::progress::set_quiet(true);
         let tr = Triad::default();
         let o = SdeRunOpts {
             members: 16,

@@ -227,6 +227,7 @@ pub fn with_u_obs<R>(
 #[export_module]
 pub mod general_api {
     use super::{obs_list, with_u_obs, CentralMoment, ObsSpec, PertSpec, Res};
+    use crate::core::response::Response;
     use crate::engine::api::closures::{scalar_result, CallCtx, DivSpec};
     use crate::engine::api::sde::{Grid, Native, SdeHandle};
     use crate::engine::array::{num_arg, NdArray};
@@ -238,7 +239,6 @@ pub mod general_api {
         impulse_ensemble as imp_fn, step_ensemble as step_fn, EnsembleOpts,
     };
     use crate::response::step::{response_to_forcing, step_from_impulse};
-    use crate::response::Response;
     use crate::systems::observable::BuiltinObservable;
     use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext, INT};
 

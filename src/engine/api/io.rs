@@ -1,5 +1,5 @@
 //! Script API for files and run settings: `.npy`, JSON, CSV, `out_path`, `is_quick`, timing.
-//! Every write is atomic ([`crate::io::atomic`]).
+//! Every write is atomic ([`crate::core::atomic`]).
 use rhai::plugin::*;
 use rhai::Module;
 
@@ -64,10 +64,10 @@ pub fn clock() -> f64 {
 #[fdtlab_macros::guarded]
 #[export_module]
 pub mod io_api {
+    use crate::core::atomic::{write_atomic, write_bytes};
     use crate::engine::array::NdArray;
     use crate::engine::options::{dynamic_to_json, json_to_dynamic};
     use crate::engine::{config, error::rt};
-    use crate::io::atomic::{write_atomic, write_bytes};
     use crate::Error;
     use ndarray_npy::WriteNpyExt;
     use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext, FLOAT};

@@ -115,7 +115,7 @@ pub mod learned_api {
             // The interruption has been turned into a result (the best EMA model so far):
             // clear Ctrl-C so the script can go on to save or use it; another Ctrl-C stops the
             // script as usual.
-            crate::interrupt::clear();
+            crate::core::interrupt::clear();
             eprintln!(
                 "training interrupted (Ctrl-C): returning the best model so far (epoch {}); \
                  press Ctrl-C again to stop the script",

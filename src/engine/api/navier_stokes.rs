@@ -13,11 +13,11 @@ pub fn module() -> Module {
 #[fdtlab_macros::guarded]
 #[export_module]
 pub mod ns_api {
+    use crate::core::response::Response;
     use crate::engine::array::NdArray;
     use crate::engine::error::rt;
     use crate::engine::handles::{NsHandle, TrajHandle};
     use crate::engine::options::{parse_opts, take};
-    use crate::response::Response;
     use crate::systems::navier_stokes::{
         impulse_ns, ns_energy_enstrophy, ns_energy_spectrum, simulate_ns_with_states,
         NsImpulseOpts, NsParams, NsRunOpts, NsSystem,

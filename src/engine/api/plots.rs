@@ -123,7 +123,7 @@ fn style_for(name: &str) -> (crate::plot::LineStyle, bool) {
 
 /// Builds the panel figure of several responses ("1 → i" panels).
 pub fn response_figure(
-    rs: &[crate::response::Response],
+    rs: &[crate::core::response::Response],
     o: &ResponsePlotOpts,
 ) -> crate::Result<crate::plot::Figure> {
     use crate::plot::{Figure, Panel, Series};

@@ -7,7 +7,7 @@ use serde::Deserialize;
 /// The `response` topic module.
 pub fn module() -> Module {
     let mut m = exported_module!(responses_api);
-    m.set_custom_type::<crate::response::Response>("response");
+    m.set_custom_type::<crate::core::response::Response>("response");
     m
 }
 
@@ -77,6 +77,7 @@ impl Default for RelErrOpts {
 #[export_module]
 pub mod responses_api {
     use super::{AnalyticOpts, FdtOpts, GfdtOpts, RelErrOpts};
+    use crate::core::response::Response;
     use crate::engine::array::NdArray;
     use crate::engine::error::rt;
     use crate::engine::handles::{GridSystem, ScoreHandle, TrajHandle};
@@ -84,7 +85,6 @@ pub mod responses_api {
     use crate::response::fdt_periodic::{gaussian_fdt_periodic, gfdt_periodic};
     use crate::response::fdt_vec::{gaussian_fdt_vec, gfdt_vec};
     use crate::response::metrics::rel_err as rel_err_fn;
-    use crate::response::Response;
     use crate::systems::impulse::{impulse_response as ac_impulse, ImpulseOpts};
     use crate::systems::ou_green::ou_green_response;
     use ndarray::{Array1, IxDyn};
@@ -349,7 +349,7 @@ pub mod responses_api {
     }
 }
 
-fn describe(r: &crate::response::Response) -> String {
+fn describe(r: &crate::core::response::Response) -> String {
     format!(
         "response '{}': {} lags × {:?}, dt = {}{}{}",
         r.name,
@@ -369,12 +369,12 @@ fn describe(r: &crate::response::Response) -> String {
 pub fn responses_of(
     arr: &rhai::Array,
     what: &str,
-) -> Result<Vec<crate::response::Response>, Box<rhai::EvalAltResult>> {
+) -> Result<Vec<crate::core::response::Response>, Box<rhai::EvalAltResult>> {
     arr.iter()
         .enumerate()
         .map(|(i, d)| {
             d.clone()
-                .try_cast::<crate::response::Response>()
+                .try_cast::<crate::core::response::Response>()
                 .ok_or_else(|| {
                     crate::engine::error::rt(format!(
                         "{what}: item {i} is a {}, expected a response",
@@ -388,7 +388,7 @@ pub fn responses_of(
 /// Writes curves as CSV or JSON (by extension), atomically.
 pub fn write_curves(
     path: &std::path::Path,
-    rs: &[crate::response::Response],
+    rs: &[crate::core::response::Response],
     offsets: &[Vec<usize>],
 ) -> crate::Result<()> {
     use crate::Error;
@@ -453,7 +453,7 @@ pub fn write_curves(
             )))
         }
     };
-    crate::io::atomic::write_bytes(path, text.as_bytes())
+    crate::core::atomic::write_bytes(path, text.as_bytes())
 }
 
 fn idx_arg(d: &rhai::Dynamic, what: &str) -> Result<Vec<usize>, Box<rhai::EvalAltResult>> {

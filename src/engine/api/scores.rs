@@ -10,7 +10,7 @@ pub fn module() -> Module {
 }
 
 /// Whether a trajectory's states are periodic N×N grids (else vectors).
-pub fn is_grid(t: &crate::trajectory::Trajectory) -> bool {
+pub fn is_grid(t: &crate::core::trajectory::Trajectory) -> bool {
     let s = t.state_shape();
     s.len() == 2 && s[0] == s[1]
 }

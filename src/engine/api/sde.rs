@@ -199,11 +199,11 @@ pub mod sde_api {
     use super::{
         describe, matrix_arg, ou_of, rc, tr, ClosureSys, Grid, Native, NoiseSpec, SdeHandle,
     };
+    use crate::core::response::Response;
     use crate::engine::array::NdArray;
     use crate::engine::error::rt;
     use crate::engine::handles::{ScoreHandle, TrajHandle};
     use crate::engine::options::{parse_opts, take};
-    use crate::response::Response;
     use crate::score::kgmm::{Kgmm, KgmmOpts};
     use crate::systems::linear_ou::LinearOu;
     use crate::systems::reduced_climate::ReducedClimate;

@@ -12,11 +12,11 @@ pub fn module() -> Module {
 #[fdtlab_macros::guarded]
 #[export_module]
 pub mod trajectory_api {
+    use crate::core::trajectory::Trajectory;
     use crate::engine::array::{index_of, NdArray};
     use crate::engine::error::rt;
     use crate::engine::handles::TrajHandle;
     use crate::systems::impulse::start_states as ac_start_states;
-    use crate::trajectory::Trajectory;
     use ndarray::{Axis, IxDyn};
     use rhai::{Dynamic, EvalAltResult, FLOAT, INT};
 
@@ -226,7 +226,7 @@ pub mod trajectory_api {
     }
 }
 
-fn describe(t: &crate::trajectory::Trajectory) -> String {
+fn describe(t: &crate::core::trajectory::Trajectory) -> String {
     format!(
         "trajectory: {} members × {} frames of {:?}, dt = {} (t0 = {}) — {}",
         t.members(),

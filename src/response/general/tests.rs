@@ -29,7 +29,7 @@ fn data() -> &'static (LinearOu, Trajectory) {
 }
 
 fn make_data() -> (LinearOu, Trajectory) {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     let ou = LinearOu::new(array![[-1.0, 2.0], [0.0, -1.5]], Array2::eye(2)).unwrap();
     let starts = ou.sample_stationary(16, 11);
     let o = SdeRunOpts {

@@ -5,7 +5,7 @@ use super::data::{Batch, NoiseDraw};
 use super::opts::{Arch, LossWeight, TrainOpts};
 use super::train::Trainer;
 use super::{LearnedModel, ModelMeta, NetConfig};
-use crate::rng::stream_rng;
+use crate::core::rng::stream_rng;
 use crate::{Error, Result};
 use std::time::Instant;
 

@@ -2,7 +2,7 @@
 //! seeded random draws (permutations, noise levels, Gaussian noise).
 use super::net::NetConfig;
 use super::opts::{Split, TrainOpts};
-use crate::rng::Rng;
+use crate::core::rng::Rng;
 use crate::{Error, Result};
 use ndarray::ArrayViewD;
 use rand::{Rng as _, RngExt};
@@ -56,7 +56,7 @@ pub(crate) fn split(s: usize, opts: &TrainOpts) -> Result<(Vec<usize>, Vec<usize
     }
     let mut idx: Vec<usize> = (0..s).collect();
     if opts.split == Split::Shuffle {
-        shuffle(&mut idx, &mut crate::rng::stream_rng(opts.seed, 1));
+        shuffle(&mut idx, &mut crate::core::rng::stream_rng(opts.seed, 1));
     }
     let val = idx.split_off(s - n_val);
     Ok((idx, val))
@@ -185,14 +185,14 @@ pub(crate) struct Batch {
 /// onto the Fourier modes `|kx|, |ky| ≤ kmax` (2-D FFT, f64), the support of band-limited data
 /// such as 2/3-dealiased Navier–Stokes fields.
 pub(crate) struct BandLimit {
-    sp: crate::systems::spectral::Spectral2d,
+    sp: crate::core::spectral::Spectral2d,
     keep: Vec<bool>,
 }
 
 impl BandLimit {
     /// The projector for `n`×`n` grids keeping `|kx|, |ky| ≤ kmax`.
     pub fn new(n: usize, kmax: usize) -> Result<Self> {
-        let sp = crate::systems::spectral::Spectral2d::new(n)?;
+        let sp = crate::core::spectral::Spectral2d::new(n)?;
         let k = kmax as f64;
         let keep = (0..sp.spec_len())
             .map(|i| sp.kx()[i].abs() <= k && sp.ky()[i].abs() <= k)
@@ -226,7 +226,7 @@ impl BandLimit {
 
 /// Work buffers of [`BandLimit::project`] (FFT workspace, the field in f64, its spectrum).
 pub(crate) struct BandScratch {
-    ws: crate::systems::spectral::SpectralWorkspace,
+    ws: crate::core::spectral::SpectralWorkspace,
     f: Vec<f64>,
     spec: Vec<num_complex::Complex64>,
 }
@@ -307,7 +307,7 @@ mod tests {
         // bounds t_med to [0.47^p, 0.53^p].
         let (smin, smax) = (0.01, 100.0);
         for p in [1.0f64, 8.0] {
-            let mut rng = crate::rng::stream_rng(4, p as u64);
+            let mut rng = crate::core::rng::stream_rng(4, p as u64);
             let mut t: Vec<f64> = (0..4001)
                 .map(|_| (super::draw_sigma(&mut rng, smin, smax, p) / smin).ln() / 1e4f64.ln())
                 .collect();

@@ -2,8 +2,8 @@
 //! with the data) and the radial power spectrum of periodic fields.
 use super::data::fill_normal;
 use super::LearnedScore;
-use crate::progress::Progress;
-use crate::rng::stream_rng;
+use crate::core::progress::Progress;
+use crate::core::rng::stream_rng;
 use crate::{Error, Result};
 use ndarray::{ArrayD, ArrayView3, IxDyn};
 use num_complex::Complex;
@@ -95,7 +95,7 @@ pub fn sample(score: &LearnedScore, opts: &SampleOpts) -> Result<ArrayD<f64>> {
         "levels",
     );
     for i in 0..opts.steps - 1 {
-        crate::interrupt::check("sampling with the learned score")?;
+        crate::core::interrupt::check("sampling with the learned score")?;
         let (s0, s1) = (sig(i), sig(i + 1));
         // Predictor: reverse diffusion from σ_i to σ_{i+1}.
         let g = score.eval_std(&y, s0)?;

@@ -39,7 +39,7 @@
 //!   U-Net, and everything on a GPU (`cuda` feature), runs on candle.
 //!
 //! All randomness (initial weights, batches, noise levels, noise) comes from
-//! [`crate::rng::stream_rng`]: a seed fixes the result for any number of threads (candle's own
+//! [`crate::core::rng::stream_rng`]: a seed fixes the result for any number of threads (candle's own
 //! RNG cannot be seeded).
 pub mod bench;
 mod data;
@@ -222,7 +222,7 @@ impl LearnedModel {
     /// A fresh model with weights drawn from `stream_rng(seed, 0)`.
     pub(crate) fn init(meta: ModelMeta) -> Self {
         use rand::RngExt;
-        let mut rng = crate::rng::stream_rng(meta.seed, 0);
+        let mut rng = crate::core::rng::stream_rng(meta.seed, 0);
         let params: Vec<Vec<f32>> = meta
             .net
             .specs()

@@ -10,7 +10,7 @@
 //! the two leaves a hash mismatch that [`LearnedModel::load`] reports. Loading checks the JSON
 //! against the weights (names, shapes, dtype, hash) and refuses any mismatch.
 use super::{LearnedModel, ModelMeta, Weights};
-use crate::io::atomic::write_bytes;
+use crate::core::atomic::write_bytes;
 use crate::{Error, Result};
 use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};

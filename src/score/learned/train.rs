@@ -6,8 +6,8 @@ use super::net::NetConfig;
 use super::opt;
 use super::opts::{LossWeight, Schedule, TrainOpts};
 use super::{cerr, to_tensors, EpochStats, LearnedModel, ModelMeta};
-use crate::progress::Progress;
-use crate::rng::stream_rng;
+use crate::core::progress::Progress;
+use crate::core::rng::stream_rng;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor, Var};
 use ndarray::ArrayViewD;
@@ -28,7 +28,7 @@ const SIGMA_MAX_POINTS: usize = 1000;
 /// options may change `epochs`, `lr`, `batch`, ...). Resuming with the same data, seed and
 /// options reproduces an uninterrupted run bit for bit.
 ///
-/// Ctrl-C (see [`crate::interrupt`]) ends training early: the returned model holds the best
+/// Ctrl-C (see [`crate::core::interrupt`]) ends training early: the returned model holds the best
 /// EMA weights seen so far and `interrupted() == true`; the Ctrl-C flag stays set for the
 /// caller (the Rhai `train_score` clears it, so a script can go on to save the model). A non-finite loss or gradient returns [`Error::BlowUp`].
 pub fn train(
@@ -375,7 +375,7 @@ impl<'a> Trainer<'a> {
             data::shuffle(&mut perm, &mut rng);
             let (mut loss_acc, mut seen, mut steps) = (0.0f64, 0usize, 0u64);
             for rows in perm.chunks(opts.batch) {
-                if crate::interrupt::requested() {
+                if crate::core::interrupt::requested() {
                     self.model.meta.interrupted = true;
                     break;
                 }

@@ -1,8 +1,8 @@
 //! Ensemble runs of the Allen–Cahn / OU system: [`simulate`] and the speed benchmark.
 use super::system::{AcSystem, AcWorkspace, BLOWUP_LIMIT};
-use crate::progress::Progress;
-use crate::rng::stream_rng;
-use crate::trajectory::Trajectory;
+use crate::core::progress::Progress;
+use crate::core::rng::stream_rng;
+use crate::core::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{Array4, ArrayView2, ArrayView3, Axis};
 use rand::RngExt;
@@ -289,7 +289,7 @@ fn run_member(
             }
         }
         if s % CHECK_EVERY == 0 {
-            crate::interrupt::check("simulate")?;
+            crate::core::interrupt::check("simulate")?;
             if abort.load(Ordering::Relaxed) {
                 return Ok(());
             }

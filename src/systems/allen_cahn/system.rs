@@ -1,15 +1,15 @@
 //! The Allen–Cahn / OU system: symbols, the RK4 + Euler–Maruyama step in spectral space, the
 //! drift and the exact score.
 //!
-//! Spectral conventions (see [`crate::systems::spectral`]): a state is kept as its unnormalised
+//! Spectral conventions (see [`crate::core::spectral`]): a state is kept as its unnormalised
 //! forward FFT `θ̂ = FFT(θ)` in the transposed half layout `spec[ky * n + kx]`. The linear part
 //! has the symbol `L_k = −κ|k|² − i U kx − γ`, where **kx := 0 at the x-Nyquist index**
 //! (`kx = n/2`): there `∂ₓ` is ambiguous (`sin(n x / 2)` vanishes on the grid) and any other
 //! choice would make the Nyquist coefficients of a real field non-real. `|k|²` keeps `kx = n/2`.
 use super::params::AcParams;
-use crate::rng::Rng;
+use crate::core::rng::Rng;
+use crate::core::spectral::{Spectral2d, SpectralWorkspace};
 use crate::systems::gauss::fill_normals;
-use crate::systems::spectral::{Spectral2d, SpectralWorkspace};
 use crate::{Error, Result};
 use num_complex::Complex64 as C64;
 

@@ -10,7 +10,7 @@ use num_complex::Complex64 as C64;
 use std::f64::consts::PI;
 
 fn quiet() {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
 }
 
 fn pool(t: usize) -> rayon::ThreadPool {
@@ -39,7 +39,7 @@ fn field(n: usize, amp: f64, salt: u64) -> Vec<f64> {
 #[test]
 fn noise_is_white() {
     for n in [4usize, 6, 8] {
-        let sp = crate::systems::spectral::Spectral2d::new(n).unwrap();
+        let sp = crate::core::spectral::Spectral2d::new(n).unwrap();
         let mut ws = sp.workspace();
         let d = n * n;
         let ones = vec![1.0; sp.spec_len()];
@@ -608,7 +608,7 @@ fn bench_ac() {
 fn bench_normals() {
     use rand::Rng;
     use rand::RngExt;
-    let mut rng = crate::rng::stream_rng(1, 2);
+    let mut rng = crate::core::rng::stream_rng(1, 2);
     let n = 20_000_000;
     let t = std::time::Instant::now();
     let mut s = 0.0;
@@ -659,7 +659,7 @@ fn bench_step_min() {
     use crate::systems::gauss::fill_normals;
     let sys = AcSystem::new(AcParams::allen_cahn()).unwrap();
     let mut w = sys.workspace();
-    let mut rng = crate::rng::stream_rng(1, 1);
+    let mut rng = crate::core::rng::stream_rng(1, 1);
     let f0 = field(32, 0.5, 1);
     let mut y = sys.zero_spec();
     let mut noise = sys.zero_spec();
@@ -680,7 +680,7 @@ fn bench_step_min() {
         sys.fill_noise(&mut rng, &mut noise, &mut w);
         sys.step(&mut y, Some(&noise), &mut w);
     });
-    let mut rng2 = crate::rng::stream_rng(1, 2);
+    let mut rng2 = crate::core::rng::stream_rng(1, 2);
     let nz = min_of(&mut || fill_normals(&mut rng2, &mut buf));
     let mut acc = 0u64;
     let u = min_of(&mut || {

@@ -50,7 +50,7 @@ fn impulse_ensemble_with_crn_is_the_discrete_propagator() {
     // whatever the noise (EM: P = I + A dt; Heun: P = I + A dt + (A dt)²/2). So the ensemble
     // mean is P^n e_j up to rounding, its stderr ~ 0, and it differs from e^{At} by the
     // integrator's O(dt) (EM) or O(dt²) (Heun) error.
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     let ou = ou();
     let sde = ou.sde().unwrap();
     let starts = ou.sample_stationary(16, 1);
@@ -101,7 +101,7 @@ fn moment_response_to_shift_matches_ensemble() {
     // u = e_0 on x_0^p, p = 1..4, from exact stationary starts. Each lag's ensemble mean has
     // the reported stderr (sd over E = 4000 experiments / √E); 4 se per entry. Heun dt = 0.01:
     // the deterministic integrator bias (~1e-4 relative) is far below the se.
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     let ou = ou();
     let sde = ou.sde().unwrap();
     let starts = ou.sample_stationary(4000, 2);

@@ -6,7 +6,7 @@
 //! `Z = ½⟨ζ²⟩ₓ` (including the small mean-vorticity mode). Both are computed spectrally with the
 //! solver's derivatives (Parseval), so they are exactly the invariants of the inviscid solver.
 use super::system::NsSystem;
-use crate::trajectory::Trajectory;
+use crate::core::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{Array2, Axis};
 use num_complex::Complex64 as C64;

@@ -9,13 +9,13 @@
 //! ([`super::impulse::impulse_ns`]).
 //!
 //! **Reproducibility.** Member `m` draws its initial phases, its initial field (when no `init`
-//! is given) and all its phase increments from `crate::rng::stream_rng(seed, m)`, in that order;
+//! is given) and all its phase increments from `crate::core::rng::stream_rng(seed, m)`, in that order;
 //! results are bit-identical for any number of threads.
 use super::forcing::PhasePath;
 use super::system::{NsSystem, NsWorkspace, BLOWUP_RMS};
-use crate::progress::Progress;
-use crate::rng::{stream_rng, Rng};
-use crate::trajectory::Trajectory;
+use crate::core::progress::Progress;
+use crate::core::rng::{stream_rng, Rng};
+use crate::core::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array4, ArrayViewMut3, Axis};
@@ -305,7 +305,7 @@ fn run_member(
         if pending == POLL_EVERY {
             progress.inc(pending);
             pending = 0;
-            crate::interrupt::check("the Navier–Stokes simulation")?;
+            crate::core::interrupt::check("the Navier–Stokes simulation")?;
             if stop.load(Ordering::Relaxed) {
                 return Err(Error::Interrupted("(another member failed)".into()));
             }

@@ -11,8 +11,8 @@ use ndarray::{Array2, Ix4};
 use num_complex::Complex64 as C64;
 
 /// A short stationary-ish run at N = 16 (resolved |kx|, |ky| ≤ 5: 121 of 256 modes).
-fn dealiased_run() -> (NsSystem, crate::trajectory::Trajectory) {
-    crate::progress::set_quiet(true);
+fn dealiased_run() -> (NsSystem, crate::core::trajectory::Trajectory) {
+    crate::core::progress::set_quiet(true);
     let sys = NsSystem::new(NsParams {
         n: 16,
         ..NsParams::default()
@@ -211,7 +211,7 @@ fn augmented_gaussian_fdt_with_the_forcing_does_not_remove_the_bias() {
     // is not the cause: the Gaussian FDT's error is non-Gaussian (nonlinear advection) physics.
     use super::ensemble::Member;
     use rayon::prelude::*;
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     let sys = NsSystem::new(NsParams::default()).unwrap();
     let (m, spin, frames, every, lags) = (16usize, 150.0, 512usize, 8usize, 17usize);
     let (_, starts) = simulate_ns_with_states(
@@ -235,7 +235,7 @@ fn augmented_gaussian_fdt_with_the_forcing_does_not_remove_the_bias() {
         .enumerate()
         .map(|(mi, s)| {
             let mut ws = sys.workspace();
-            let mut rng = crate::rng::stream_rng(42, mi as u64);
+            let mut rng = crate::core::rng::stream_rng(42, mi as u64);
             let mut mem = Member::from_state(&sys, s, &mut ws).unwrap();
             let (mut zs, mut fs) = (Vec::new(), Vec::new());
             for f in 0..frames {

@@ -24,7 +24,7 @@
 //! stage 4 `F(φ(t + dt))`. The forcing integral over a step is thus Simpson's rule on the
 //! sampled phase path, and the phases evolve every step (the reference's frozen-phase bug
 //! cannot occur: the phases are part of every member's state).
-use crate::rng::Rng;
+use crate::core::rng::Rng;
 use num_complex::Complex64 as C64;
 use rand::RngExt;
 use rand_distr::StandardNormal;

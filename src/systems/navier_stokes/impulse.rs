@@ -39,9 +39,9 @@
 //! number of threads and memory is O(chunk · window · N²).
 use super::ensemble::{Member, NsState, POLL_EVERY};
 use super::system::{NsSystem, NsWorkspace, BLOWUP_RMS};
-use crate::progress::Progress;
-use crate::response::Response;
-use crate::rng::stream_rng;
+use crate::core::progress::Progress;
+use crate::core::response::Response;
+use crate::core::rng::stream_rng;
 use crate::{Error, Result};
 use ndarray::Array3;
 use num_complex::Complex64 as C64;
@@ -300,7 +300,7 @@ fn run_chain(
                     since_poll += 1;
                     if since_poll >= POLL_EVERY {
                         since_poll = 0;
-                        crate::interrupt::check("the Navier–Stokes impulse ensemble")?;
+                        crate::core::interrupt::check("the Navier–Stokes impulse ensemble")?;
                     }
                 }
             }

@@ -4,7 +4,7 @@ use super::*;
 use num_complex::Complex64 as C64;
 
 fn quiet() {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
 }
 
 /// Unforced system on n = 16 with dissipation and background flow (linear around ζ = 0).

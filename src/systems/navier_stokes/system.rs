@@ -1,7 +1,7 @@
 //! The Navier–Stokes system: symbols, the nonlinear term, and the RK4 step in spectral space.
 //!
 //! A state is kept as the unnormalised forward FFT `ζ̂` of the vorticity in the transposed half
-//! layout of [`crate::systems::spectral`]. The right-hand side is
+//! layout of [`crate::core::spectral`]. The right-hand side is
 //! `ζ̂ₜ = N̂(ζ̂) + L_k ζ̂ + F̂_k(t)` with
 //! - `L_k = 𝒟(k) − i U kx` for `k ≠ 0` (`𝒟 = −hypo|k|⁻⁴ − hyper|k|⁴`, `U` the background flow,
 //!   `kx := 0` at the x-Nyquist index), and `L_0 = −1` (the `−⟨ζ⟩ₓ` term; 𝒟 is not used at 0);
@@ -38,7 +38,7 @@
 //! (semi-discretely) even with aliasing; energy is not conserved.
 use super::forcing::{in_box, wave, ForcingTable};
 use super::params::NsParams;
-use crate::systems::spectral::{Spectral2d, SpectralWorkspace};
+use crate::core::spectral::{Spectral2d, SpectralWorkspace};
 use crate::{Error, Result};
 use num_complex::Complex64 as C64;
 

@@ -4,11 +4,11 @@ use super::ensemble::Member;
 use super::forcing::wave;
 use super::system::Form;
 use super::*;
-use crate::rng::stream_rng;
+use crate::core::rng::stream_rng;
 use num_complex::Complex64 as C64;
 
 fn quiet() {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
 }
 
 /// Inviscid, unforced (the −⟨ζ⟩ term is inert for a zero-mean field: the nonlinear term has
@@ -304,7 +304,7 @@ fn forcing_equals_real_part_of_full_complex_ifft() {
         let table = forcing::ForcingTable::new(n, 7.5, 112.5, 0.0, false);
         let mut rng = stream_rng(9, 1);
         let phases = table.random_phases(&mut rng);
-        let sp = crate::systems::spectral::Spectral2d::new(n).unwrap();
+        let sp = crate::core::spectral::Spectral2d::new(n).unwrap();
         let mut ws = sp.workspace();
         let mut spec = vec![C64::new(0.0, 0.0); sp.spec_len()];
         let mut sc = vec![(0.0, 0.0); phases.len()];

@@ -1,11 +1,11 @@
 #![allow(clippy::needless_range_loop)]
 use super::*;
+use crate::core::trajectory::Trajectory;
 use crate::response::general::{gfdt_general, gfdt_general_gaussian, GfdtOpts};
 use crate::response::sde_ensemble::{starts_from_trajectory, step_ensemble, EnsembleOpts};
 use crate::systems::observable::{BuiltinObservable, Observable};
 use crate::systems::perturbation::ConstantPerturbation;
 use crate::systems::sde::{Method, SdeRunOpts};
-use crate::trajectory::Trajectory;
 use ndarray::ArrayD;
 
 fn moments() -> Vec<BuiltinObservable> {
@@ -40,7 +40,7 @@ fn col_err(
 fn data() -> &'static Trajectory {
     static DATA: std::sync::OnceLock<Trajectory> = std::sync::OnceLock::new();
     DATA.get_or_init(|| {
-        crate::progress::set_quiet(true);
+        crate::core::progress::set_quiet(true);
         let rc = ReducedClimate::default();
         let starts = rc.density().unwrap().sample(16, 4);
         let o = SdeRunOpts {

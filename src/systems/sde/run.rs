@@ -1,9 +1,9 @@
 //! Ensemble integration of an [`Sde`] into a [`Trajectory`] `[M, T, D]`.
 use super::stepper::{Scheme, Stepper, Work};
 use super::{in_context, Sde};
-use crate::progress::Progress;
-use crate::rng::stream_rng;
-use crate::trajectory::Trajectory;
+use crate::core::progress::Progress;
+use crate::core::rng::stream_rng;
+use crate::core::trajectory::Trajectory;
 use crate::{Error, Result};
 use ndarray::{Array2, Array3, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
@@ -283,7 +283,7 @@ fn run_member(
             })?;
             step_no += 1;
             if step_no.is_multiple_of(POLL) {
-                crate::interrupt::check(&format!("simulate '{}'", sde.name))?;
+                crate::core::interrupt::check(&format!("simulate '{}'", sde.name))?;
                 progress.inc(POLL as u64);
             }
         }

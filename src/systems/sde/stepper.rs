@@ -74,7 +74,7 @@ impl<'a> Stepper<'a> {
 
     /// Fills `dw` with Brownian increments `√dt ξ`, ξ ~ N(0, I_K).
     #[inline]
-    pub(crate) fn draw(&self, rng: &mut crate::rng::Rng, dw: &mut [f64]) {
+    pub(crate) fn draw(&self, rng: &mut crate::core::rng::Rng, dw: &mut [f64]) {
         for v in dw.iter_mut() {
             let z: f64 = rng.sample(StandardNormal);
             *v = self.sqdt * z;

@@ -32,7 +32,7 @@ fn opts(members: usize, method: Method) -> SdeRunOpts {
 
 #[test]
 fn one_and_two_threads_are_bit_identical() {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     for method in [Method::Em, Method::Heun] {
         let sde = ou3();
         let o = opts(5, method);
@@ -107,7 +107,7 @@ fn run_faulty(mode: &'static str) -> Error {
 
 #[test]
 fn faulty_drifts_give_errors_naming_system_member_and_time() {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     for (mode, needle) in [
         ("length", "returned 3 values but 2 are needed"),
         ("nan", "drift returned NaN in component 0"),
@@ -123,7 +123,7 @@ fn faulty_drifts_give_errors_naming_system_member_and_time() {
 
 #[test]
 fn blow_up_names_the_fix() {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     struct Cubic;
     impl Drift for Cubic {
         fn dim(&self) -> usize {
@@ -148,7 +148,7 @@ fn blow_up_names_the_fix() {
 
 #[test]
 fn bad_options_are_errors() {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     let sde = ou3();
     let mut o = opts(2, Method::Em);
     o.dt = -0.1;
@@ -199,7 +199,7 @@ fn bad_options_are_errors() {
 
 #[test]
 fn closure_backed_drift_runs_on_the_calling_thread() {
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     let f = Arc::new(Faulty {
         mode: "ok",
         log: Some(Mutex::new(Vec::new())),
@@ -243,7 +243,7 @@ fn closure_backed_drift_runs_on_the_calling_thread() {
 #[test]
 fn heun_is_second_order_on_the_drift() {
     // dx = −x, no noise, x(0) = 1 → x(1) = e^{-1}. EM error ≈ dt e^{-1}/2, Heun ≈ dt² e^{-1}/6.
-    crate::progress::set_quiet(true);
+    crate::core::progress::set_quiet(true);
     let sde = Sde::new(
         "decay",
         Arc::new(crate::systems::linear_ou::LinearDrift::new(&array![[-1.0]]).unwrap()),

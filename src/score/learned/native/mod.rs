@@ -95,7 +95,7 @@ mod tests {
     use rand::RngExt;
 
     fn check(cfg: NetConfig, rows: usize) {
-        let mut rng = crate::rng::stream_rng(7, 0);
+        let mut rng = crate::core::rng::stream_rng(7, 0);
         let specs = cfg.specs();
         let w: Vec<Vec<f32>> = specs
             .iter()

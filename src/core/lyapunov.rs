@@ -268,7 +268,7 @@ mod tests {
     #[test]
     fn random_64_dim() {
         use rand::RngExt;
-        let mut rng = crate::rng::stream_rng(3, 0);
+        let mut rng = crate::core::rng::stream_rng(3, 0);
         let d = 64;
         let a = Array2::from_shape_fn((d, d), |(i, j)| {
             let z: f64 = rng.random::<f64>() - 0.5;

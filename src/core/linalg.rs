@@ -1,7 +1,7 @@
 //! Inverses for the D×D matrices of the estimators (`C(0)⁻¹`, `S(0)⁻¹`, Gaussian score fits):
 //! LU with partial pivoting and Cholesky, kept by hand because their errors name the component
 //! that makes a data covariance singular. Matrix exponentials and the Lyapunov equation live in
-//! [`crate::systems::lyapunov`] (nalgebra).
+//! [`crate::core::lyapunov`] (nalgebra).
 use crate::{Error, Result};
 use ndarray::{Array1, Array2, ArrayView2};
 
