@@ -2,12 +2,14 @@
 //! theorem, scriptable from Rhai.
 //!
 //! Layout (numerics never import rhai; [`engine`] is the only bridge):
+//! - [`budget`]: the memory budget every user-sized allocation is checked against.
 //! - [`systems`]: simulators (spectral Allen–Cahn / OU on a periodic grid).
 //! - [`score`]: score functions `∇ log ρ` (exact, Gaussian).
 //! - [`response`]: correlation engine, Gaussian FDT, GFDT, perturbation ensembles, analytic OU.
 //! - [`plot`]: PNG/SVG figures with an embedded font.
 //! - [`engine`]: the Rhai engine constructor and every exported function.
 //! - [`repl`]: the interactive session.
+pub mod budget;
 pub mod error;
 pub mod interrupt;
 pub mod io;
