@@ -128,12 +128,20 @@ fn machine_default(available: Option<u64>) -> Budget {
 
 /// `MemAvailable` from `/proc/meminfo`, in bytes.
 pub fn mem_available() -> Option<u64> {
-    parse_meminfo(&std::fs::read_to_string("/proc/meminfo").ok()?)
+    parse_meminfo(
+        &std::fs::read_to_string("/proc/meminfo").ok()?,
+        "MemAvailable:",
+    )
 }
 
-fn parse_meminfo(text: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let mut it = line["MemAvailable:".len()..].split_whitespace();
+/// `MemTotal` from `/proc/meminfo` (the machine's memory), in bytes.
+pub fn mem_total() -> Option<u64> {
+    parse_meminfo(&std::fs::read_to_string("/proc/meminfo").ok()?, "MemTotal:")
+}
+
+fn parse_meminfo(text: &str, key: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    let mut it = line[key.len()..].split_whitespace();
     let n: u64 = it.next()?.parse().ok()?;
     match it.next() {
         Some("kB") => n.checked_mul(1024),
@@ -154,7 +162,7 @@ pub fn current() -> Result<Budget> {
     }
     default_budget().clone().map_err(|e| {
         Error::invalid(format!(
-            "the memory budget is not usable: {e}; fix the variable, or set the budget with \
+            "the memory budget is not usable: {e}; fix the variable, or set the budget with --memory-budget or \
              set_memory_budget(\"8 GiB\")"
         ))
     })
@@ -389,11 +397,16 @@ impl Request {
     /// budget and how to raise it.
     pub fn check(&self) -> Result<u64> {
         let budget = current()?;
-        self.check_with(&budget, mem_available)
+        self.check_with(&budget, mem_available, mem_total)
     }
 
     /// [`Request::check`] against `budget`, with `now` giving the memory available now.
-    fn check_with(&self, budget: &Budget, now: impl FnOnce() -> Option<u64>) -> Result<u64> {
+    fn check_with(
+        &self,
+        budget: &Budget,
+        now: impl FnOnce() -> Option<u64>,
+        machine: impl FnOnce() -> Option<u64>,
+    ) -> Result<u64> {
         let need = self.bytes();
         if let Some(n) = need {
             if n <= budget.bytes {
@@ -408,7 +421,7 @@ impl Request {
                 return Ok(n);
             }
         }
-        Err(self.refuse(need, budget))
+        Err(self.refuse(need, budget, machine()))
     }
 
     /// What the request takes: `"the trajectory would take 34.4 GiB (… × 8 bytes)"`.
@@ -422,9 +435,14 @@ impl Request {
             parts => {
                 let each: Vec<String> = parts
                     .iter()
-                    .map(|p| format!("{} {} ({})", p.label, size(p.bytes()), p.formula()))
+                    .map(|p| format!("{} ({} = {})", p.label, p.formula(), size(p.bytes())))
                     .collect();
-                format!("{} would take {} in all", each.join(" and "), size(need))
+                let (last, rest) = each.split_last().expect("several parts");
+                format!(
+                    "{} and {last} would take {} in all",
+                    rest.join(", "),
+                    size(need)
+                )
             }
         }
     }
@@ -437,28 +455,52 @@ impl Request {
         }
     }
 
-    fn raise_hint(need: Option<u64>) -> String {
-        match need {
-            Some(n) if n < (1u64 << 60) => {
-                let s = suggest(n);
-                format!(
-                    "set_memory_budget(\"{s}\") or {ENV_VAR}={}",
-                    s.replace(' ', "")
-                )
-            }
-            _ => format!("set_memory_budget(\"64 GiB\") or {ENV_VAR}=64GiB (any size)"),
-        }
+    fn raise_hint(need: u64) -> String {
+        let s = suggest(need);
+        format!(
+            "set_memory_budget(\"{s}\") or {ENV_VAR}={}",
+            s.replace(' ', "")
+        )
     }
 
-    fn refuse(&self, need: Option<u64>, budget: &Budget) -> Error {
-        Error::OverBudget(format!(
-            "{}: {}, over the memory budget of {}; {}, or raise the budget: {}",
+    /// The refusal; `machine` is the machine's memory when known. A request that could fit
+    /// the machine gets the budget to set; one that cannot says so (raising the budget would
+    /// only trade this message for the process being killed).
+    fn refuse(&self, need: Option<u64>, budget: &Budget, machine: Option<u64>) -> Error {
+        let head = format!(
+            "{}: {}, over the memory budget of {}",
             self.what,
             self.asked(need),
-            budget,
-            self.fix_then(),
-            Self::raise_hint(need)
-        ))
+            budget
+        );
+        let fix = self.fix_then();
+        Error::OverBudget(match (need, machine) {
+            (Some(n), Some(m)) if n <= m => {
+                format!(
+                    "{head}; {fix}, or raise the budget: {}",
+                    Self::raise_hint(n)
+                )
+            }
+            (Some(n), None) => {
+                format!(
+                    "{head}; {fix}, or raise the budget: {}",
+                    Self::raise_hint(n)
+                )
+            }
+            (_, m) => {
+                let more = match m {
+                    Some(m) => format!(
+                        "more than the {} of memory this machine has",
+                        format_bytes(m)
+                    ),
+                    None => "more than any machine has".to_string(),
+                };
+                format!(
+                    "{head}, and {more}; {fix} (the budget is raised with \
+                     set_memory_budget(\"SIZE\") or {ENV_VAR}=SIZE, but no budget makes this fit)"
+                )
+            }
+        })
     }
 
     fn refuse_live(&self, need: u64, now: u64, budget: &Budget) -> Error {
@@ -473,7 +515,7 @@ impl Request {
             format_bytes(now),
             budget,
             self.fix_then(),
-            Self::raise_hint(Some(need))
+            Self::raise_hint(need)
         ))
     }
 }
@@ -548,8 +590,9 @@ mod tests {
     #[test]
     fn meminfo_and_default() {
         let text = "MemTotal:       24576000 kB\nMemFree:  1 kB\nMemAvailable:   23247940 kB\n";
-        assert_eq!(parse_meminfo(text), Some(23247940 * 1024));
-        assert_eq!(parse_meminfo("MemTotal: 5 kB\n"), None);
+        assert_eq!(parse_meminfo(text, "MemAvailable:"), Some(23247940 * 1024));
+        assert_eq!(parse_meminfo(text, "MemTotal:"), Some(24576000 * 1024));
+        assert_eq!(parse_meminfo("MemTotal: 5 kB\n", "MemAvailable:"), None);
         let b = machine_default(Some(20 << 30));
         assert_eq!(b.bytes, 15 << 30);
         assert_eq!(
@@ -592,16 +635,20 @@ mod tests {
             )
             .fix("use fewer members or frames");
         assert_eq!(r.bytes(), None);
-        let e = r.check_with(&set_budget(16 << 30), || None).unwrap_err();
+        let e = r
+            .check_with(&set_budget(16 << 30), || None, || Some(24 << 30))
+            .unwrap_err();
         assert!(matches!(e, Error::OverBudget(_)));
         let msg = e.to_string();
         for part in [
             "simulate: the trajectory would take more than 16 EiB",
             "(4611686018427387904 members × 100 frames × 4 values × 8 bytes)",
             "over the memory budget of 16.0 GiB",
+            "and more than the 24.0 GiB of memory this machine has",
             "use fewer members or frames",
             "set_memory_budget(",
             ENV_VAR,
+            "no budget makes this fit",
         ] {
             assert!(msg.contains(part), "missing {part:?} in {msg}");
         }
@@ -617,13 +664,13 @@ mod tests {
     fn just_under_passes_one_byte_over_is_refused() {
         let b = set_budget(1 << 20);
         let fits = Request::new("t").buffer("a buffer", &[("values", 131072)], 8);
-        assert_eq!(fits.check_with(&b, || None).unwrap(), 1 << 20);
+        assert_eq!(fits.check_with(&b, || None, || None).unwrap(), 1 << 20);
         let over = Request::new("t").buffer("a buffer", &[("values", 131073)], 8);
-        assert!(over.check_with(&b, || None).is_err());
+        assert!(over.check_with(&b, || None, || None).is_err());
         let e = Request::new("zeros")
             .buffer("the array", &[("", 1000), ("", 1000)], 8)
             .fix("use a smaller shape")
-            .check_with(&b, || None)
+            .check_with(&b, || None, || None)
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -633,16 +680,23 @@ mod tests {
              shape, or raise the budget: set_memory_budget(\"1 GiB\") or \
              FDTLAB_MEMORY_BUDGET=1GiB"
         );
+        // A request that fits the machine gets a budget to set, whatever the machine.
+        let on_machine = Request::new("zeros")
+            .buffer("the array", &[("", 1000), ("", 1000)], 8)
+            .check_with(&b, || None, || Some(2 << 30))
+            .unwrap_err()
+            .to_string();
+        assert!(on_machine.ends_with("set_memory_budget(\"1 GiB\") or FDTLAB_MEMORY_BUDGET=1GiB"));
         let two = Request::new("train_score")
             .buffer("the f32 copy", &[("samples", 1000), ("dims", 100)], 4)
             .buffer("the batch", &[("rows", 512), ("dims", 200)], 8)
-            .check_with(&b, || None)
+            .check_with(&b, || None, || None)
             .unwrap_err()
             .to_string();
         assert!(
             two.contains(
-                "the f32 copy 390.6 KiB (1000 samples × 100 dims × 4 bytes) and the batch \
-                 800.0 KiB (512 rows × 200 dims × 8 bytes) would take 1.2 MiB in all"
+                "train_score: the f32 copy (1000 samples × 100 dims × 4 bytes = 390.6 KiB) and \
+                 the batch (512 rows × 200 dims × 8 bytes = 800.0 KiB) would take 1.2 MiB in all"
             ),
             "{two}"
         );
@@ -654,7 +708,7 @@ mod tests {
         let machine = machine_default(Some(64 << 30)); // 48 GiB budget
                                                        // 800 MiB fits 48 GiB, but only 1 GiB is available now: 75 % of it is 768 MiB.
         let e = big
-            .check_with(&machine, || Some(1 << 30))
+            .check_with(&machine, || Some(1 << 30), || None)
             .unwrap_err()
             .to_string();
         assert!(
@@ -662,14 +716,16 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("set_memory_budget(\"1 GiB\")"), "{e}");
-        assert!(big.check_with(&machine, || Some(2 << 30)).is_ok());
+        assert!(big.check_with(&machine, || Some(2 << 30), || None).is_ok());
         // An explicit budget is obeyed without looking at the machine.
         assert!(big
-            .check_with(&set_budget(1 << 30), || Some(1 << 30))
+            .check_with(&set_budget(1 << 30), || Some(1 << 30), || None)
             .is_ok());
         // Small requests skip the live check.
         let small = Request::new("t").buffer("a", &[("values", 1000)], 8);
-        assert!(small.check_with(&machine, || Some(1 << 20)).is_ok());
+        assert!(small
+            .check_with(&machine, || Some(1 << 20), || None)
+            .is_ok());
     }
 
     #[test]
