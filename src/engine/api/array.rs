@@ -23,7 +23,9 @@ pub mod array_api {
 
     type Res<T> = Result<T, Box<EvalAltResult>>;
 
-    /// Array of zeros with the given shape (an integer or an array of integers).
+    /// Array of zeros with the given shape (an integer or an array of integers). Every array
+    /// constructor and operation refuses a result larger than the memory budget
+    /// (see `memory_budget`).
     ///
     /// ```rhai
     /// let a = zeros([2, 3]);

@@ -276,7 +276,8 @@ pub mod learned_api {
     /// `steps` (500 noise levels), `corrector` (1 Langevin step per level), `snr` (0.16),
     /// `seed` (0), `denoise` (true: final Tweedie step), `sigma_start` (start the reverse SDE at
     /// this standardised noise level from N(0, 1 + σ²) instead of at σ_max: for models trained
-    /// with `sigma_power` > 1, which saw few large noise levels).
+    /// with `sigma_power` > 1, which saw few large noise levels). `samples` × the state size
+    /// must fit the memory budget (see `memory_budget`).
     ///
     /// ```rhai
     /// let m = train_score(linspace(-1, 1, 200).reshape([200, 1]), #{ hidden: 8, epochs: 1 });

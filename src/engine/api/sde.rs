@@ -426,7 +426,8 @@ pub mod sde_api {
     /// `method` ("em" Euler–Maruyama | "heun" stochastic Heun), `init` ("zeros", one start
     /// `[x1, ...]`, or one per member `[[...], ...]` / an ndarray [members, D], e.g. `tr.last`).
     /// Native systems run members in parallel; closure systems one after another. Results are
-    /// bit-identical for a seed whatever the thread count.
+    /// bit-identical for a seed whatever the thread count. A trajectory over the memory budget
+    /// is refused before the run starts (see `memory_budget`).
     ///
     /// ```rhai
     /// let tr = reduced_climate().simulate(#{ members: 2, duration: 5.0, method: "heun" });
