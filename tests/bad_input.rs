@@ -185,7 +185,7 @@ fn a_corrupt_npy_header_is_refused_before_allocating() {
     let path = dir.join("huge.npy");
     let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }";
     let mut header = dict.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
