@@ -396,6 +396,9 @@ impl Request {
     /// request, the memory available now); otherwise an error saying what was asked, the
     /// budget and how to raise it.
     pub fn check(&self) -> Result<u64> {
+        if let Some(n) = self.bytes().filter(|&n| quick(Some(n))) {
+            return Ok(n);
+        }
         let budget = current()?;
         self.check_with(&budget, mem_available, mem_total)
     }
@@ -520,6 +523,29 @@ impl Request {
     }
 }
 
+/// `true` when `∏ dims × bytes_per_value` bytes fit the budget and need no live check (at most
+/// [`LIVE_CHECK_BYTES`], or an explicit budget): the allocation-free fast path for the many
+/// small requests of array operations. `false` means "run the full check", not "refused".
+pub fn fits_quickly(dims: &[usize], bytes_per_value: usize) -> bool {
+    let n = dims
+        .iter()
+        .try_fold(bytes_per_value as u64, |a, &d| a.checked_mul(d as u64));
+    quick(n)
+}
+
+fn quick(bytes: Option<u64>) -> bool {
+    let Some(n) = bytes else {
+        return false;
+    };
+    match SET_BYTES.load(Ordering::Relaxed) {
+        0 => match default_budget() {
+            Ok(b) => n <= b.bytes && (n <= LIVE_CHECK_BYTES || !b.is_default()),
+            Err(_) => false,
+        },
+        set => n <= set,
+    }
+}
+
 /// One-buffer shortcut: `check("simulate", "the trajectory", &[("members", m), ("frames", t),
 /// ("values", d)], 8, "use fewer members or frames")`. Returns the bytes on success.
 pub fn check(
@@ -529,6 +555,12 @@ pub fn check(
     bytes_per_value: usize,
     fix: &str,
 ) -> Result<u64> {
+    let n = dims
+        .iter()
+        .try_fold(bytes_per_value as u64, |a, &(_, d)| a.checked_mul(d as u64));
+    if quick(n) {
+        return Ok(n.unwrap_or(0));
+    }
     Request::new(what)
         .buffer(label, dims, bytes_per_value)
         .fix(fix)
@@ -739,6 +771,19 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not a size"));
+    }
+
+    #[test]
+    fn the_fast_path_never_accepts_what_the_check_refuses() {
+        // Small requests take the fast path; overflow and anything above the live-check size
+        // go to the full check (whose answer the slow path gives).
+        assert!(fits_quickly(&[1000, 10], 8));
+        assert!(!fits_quickly(&[usize::MAX, 2], 8));
+        assert!(
+            !fits_quickly(&[(LIVE_CHECK_BYTES / 8 + 1) as usize], 8)
+                || !current().unwrap().is_default()
+        );
+        assert_eq!(check("t", "a", &[("values", 1000)], 8, "").unwrap(), 8000);
     }
 
     #[test]

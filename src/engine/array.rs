@@ -164,6 +164,9 @@ pub fn checked_size(shape: &[usize], what: &str) -> Result<usize> {
 /// Checks that `∏ shape` values of `bytes` bytes each fit the memory budget; the message
 /// shows the shape, e.g. `zeros: the array would take 7.3 TiB (1000000 × 1000000 × 8 bytes)`.
 pub fn check_values(what: &str, shape: &[usize], bytes: usize) -> Result<u64> {
+    if crate::budget::fits_quickly(shape, bytes) {
+        return Ok(shape.iter().map(|&d| d as u64).product::<u64>() * bytes as u64);
+    }
     let dims: Vec<(&str, usize)> = shape.iter().map(|&d| ("", d)).collect();
     crate::budget::check(what, "the array", &dims, bytes, "use a smaller shape")
 }
@@ -521,17 +524,20 @@ impl NdArray {
 
     /// Element-wise `self op other` with numpy broadcasting.
     pub fn binary(&self, other: &NdArray, op: BinOp) -> Result<Self> {
-        if self.shape() == other.shape() {
-            check_values(
-                &format!(
+        let check = |shape: &[usize]| -> Result<()> {
+            if !crate::budget::fits_quickly(shape, 8) {
+                let what = format!(
                     "{} {} {}",
                     shape_str(self.shape()),
                     op.symbol(),
                     shape_str(other.shape())
-                ),
-                self.shape(),
-                8,
-            )?;
+                );
+                check_values(&what, shape, 8)?;
+            }
+            Ok(())
+        };
+        if self.shape() == other.shape() {
+            check(self.shape())?;
             let out = Zip::from(&self.0)
                 .and(&other.0)
                 .map_collect(|&x, &y| op.apply(x, y));
@@ -546,16 +552,7 @@ impl NdArray {
             ))
         };
         let shape = broadcast_shape(self.shape(), other.shape()).ok_or_else(err)?;
-        check_values(
-            &format!(
-                "{} {} {}",
-                shape_str(self.shape()),
-                op.symbol(),
-                shape_str(other.shape())
-            ),
-            &shape,
-            8,
-        )?;
+        check(&shape)?;
         let a = self.0.broadcast(IxDyn(&shape)).ok_or_else(err)?;
         let b = other.0.broadcast(IxDyn(&shape)).ok_or_else(err)?;
         let out = Zip::from(&a).and(&b).map_collect(|&x, &y| op.apply(x, y));
