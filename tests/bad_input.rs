@@ -167,6 +167,27 @@ fn huge_arrays_lags_grids_and_networks_are_refused() {
 }
 
 #[test]
+fn rhai_built_ins_that_allocate_a_given_size_are_checked() {
+    // The built-ins allocate first: `pad` panicked (capacity overflow), `blob` aborted, a
+    // string `pad` grew until memory ran out.
+    over_budget("let a = []; a.pad(4611686018427387904, 0)");
+    over_budget("let a = []; a.pad(1000000000000, [1, 2, 3])");
+    over_budget("blob(4611686018427387904)");
+    over_budget("let b = blob(1); b.pad(4611686018427387904, 0)");
+    over_budget("let s = \"ab\"; s.pad(4611686018427387904, 'x')");
+    over_budget("let s = \"ab\"; s.pad(4611686018427387904, \"xy\")");
+    let m = caught("let s = \"ab\"; s.pad(10, \"\")");
+    assert!(m.contains("padding string is empty"), "{m}");
+    // Same behaviour as the built-ins for normal sizes.
+    let v = eval(
+        "let a = [1]; a.pad(3, 0); let s = \"ab\"; s.pad(5, \"xy\"); let b = blob(2, 258); \
+         b.pad(3, 9); `${a} ${s} ${b.len()} ${b[0]} ${b[2]}`",
+    )
+    .unwrap();
+    assert_eq!(v.into_string().unwrap(), "[1, 0, 0] abxyx 3 2 9");
+}
+
+#[test]
 fn many_experiments_times_lags_are_refused() {
     // Every experiment's record is kept for the standard error: experiments × lags.
     let m = over_budget(

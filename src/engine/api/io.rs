@@ -1,6 +1,4 @@
-//! Script API for files and run settings: `.npy`, JSON, CSV, `out_path`, `is_quick`, timing,
-//! and the memory budget (`memory_budget`, `set_memory_budget`; the budget itself lives in
-//! [`crate::budget`]).
+//! Script API for files and run settings: `.npy`, JSON, CSV, `out_path`, `is_quick`, timing.
 //! Every write is atomic ([`crate::io::atomic`]).
 use rhai::plugin::*;
 use rhai::Module;
@@ -108,7 +106,7 @@ pub mod io_api {
     use crate::io::atomic::{write_atomic, write_bytes};
     use crate::Error;
     use ndarray_npy::WriteNpyExt;
-    use rhai::{Array, Dynamic, EvalAltResult, Map, NativeCallContext, FLOAT};
+    use rhai::{Array, Dynamic, EvalAltResult, NativeCallContext, FLOAT};
     use std::path::Path;
 
     type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -305,74 +303,4 @@ pub mod io_api {
     pub fn seconds_since(t: FLOAT) -> FLOAT {
         super::clock() - t
     }
-
-    /// The memory budget: the most memory one request (a simulation, an ensemble, a
-    /// correlation, a training run, an array) may allocate; larger requests are refused before
-    /// allocating. A map `#{ bytes, text, source }`: `bytes` (integer), `text` (e.g.
-    /// `"15.4 GiB (75 % of the 20.5 GiB available when fdtlab started)"`) and `source`:
-    /// `"machine"` (75 % of the memory available at start), `"fallback"` (4 GiB when that
-    /// cannot be read), `"env"` (`FDTLAB_MEMORY_BUDGET`) or `"set"` (`set_memory_budget`,
-    /// `--memory-budget`).
-    ///
-    /// ```rhai
-    /// let b = memory_budget();
-    /// assert(b.bytes > 0);
-    /// print(`memory budget: ${b.text}`);
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn memory_budget() -> Res<Map> {
-        Ok(super::budget_map(&crate::budget::current()?))
-    }
-
-    /// Sets the memory budget from a size such as `"40 GiB"`, `"512 MiB"`, `"1.5 GB"` or
-    /// `"2e9"` (bytes), or `"auto"` for the default (`FDTLAB_MEMORY_BUDGET`, else 75 % of the
-    /// memory available when fdtlab started). Returns the new budget (see `memory_budget`).
-    /// Raising it above the machine's memory trades a clear refusal for the risk of the
-    /// process being killed.
-    ///
-    /// ```rhai
-    /// set_memory_budget("512 MiB");
-    /// assert_eq(memory_budget().bytes, 512 * 1024 * 1024);
-    /// try { zeros([1000, 100000]); assert(false); } catch (e) { assert("memory budget" in e); }
-    /// set_memory_budget("auto");
-    /// ```
-    #[rhai_fn(name = "set_memory_budget", return_raw)]
-    pub fn set_memory_budget(size: &str) -> Res<Map> {
-        Ok(super::budget_map(&crate::budget::set_str(size)?))
-    }
-
-    /// Sets the memory budget to `gib` GiB (a number: `set_memory_budget(8)` is 8 GiB,
-    /// `set_memory_budget(0.5)` 512 MiB). Returns the new budget (see `memory_budget`).
-    ///
-    /// ```rhai
-    /// let b = set_memory_budget(2);
-    /// assert_eq(b.bytes, 2 * 1024 * 1024 * 1024);
-    /// set_memory_budget(0.5);
-    /// assert_eq(memory_budget().text, "512.0 MiB (set with set_memory_budget or --memory-budget)");
-    /// set_memory_budget("auto");
-    /// ```
-    #[rhai_fn(name = "set_memory_budget", return_raw)]
-    pub fn set_memory_budget_gib(gib: Dynamic) -> Res<Map> {
-        let g = crate::engine::array::num_arg(&gib, "set_memory_budget")?;
-        Ok(super::budget_map(&crate::budget::set_gib(g)?))
-    }
-}
-
-/// `#{ bytes, text, source }` of a budget (see `memory_budget`).
-fn budget_map(b: &crate::budget::Budget) -> rhai::Map {
-    use crate::budget::Source;
-    let mut m = rhai::Map::new();
-    m.insert(
-        "bytes".into(),
-        Dynamic::from_int(b.bytes.min(i64::MAX as u64) as i64),
-    );
-    m.insert("text".into(), Dynamic::from(b.to_string()));
-    let source = match b.source {
-        Source::Machine { .. } => "machine",
-        Source::Fallback => "fallback",
-        Source::Env => "env",
-        Source::Set => "set",
-    };
-    m.insert("source".into(), Dynamic::from(source.to_string()));
-    m
 }

@@ -8,6 +8,7 @@ pub mod closures;
 pub mod general;
 pub mod io;
 pub mod learned;
+pub mod memory;
 pub mod navier_stokes;
 pub mod plots;
 pub mod responses;
@@ -35,8 +36,14 @@ pub const TOPICS: &[Topic] = &[
     },
     Topic {
         name: "io",
-        summary: "files (.npy, JSON, CSV), output folder, --quick flag, timing, memory budget",
+        summary: "files (.npy, JSON, CSV), output folder, --quick flag, timing",
         module: io::module,
+    },
+    Topic {
+        name: "memory",
+        summary:
+            "the memory budget every large request is checked against; size-checked pad and blob",
+        module: memory::module,
     },
     Topic {
         name: "check",
