@@ -470,12 +470,16 @@ impl Request {
     /// the machine gets the budget to set; one that cannot says so (raising the budget would
     /// only trade this message for the process being killed).
     fn refuse(&self, need: Option<u64>, budget: &Budget, machine: Option<u64>) -> Error {
-        let head = format!(
+        let mut head = format!(
             "{}: {}, over the memory budget of {}",
             self.what,
             self.asked(need),
             budget
         );
+        if let Some(n) = need.filter(|&n| format_bytes(n) == budget.text()) {
+            // Equal when rounded: give the exact numbers.
+            head.push_str(&format!(" ({n} bytes asked, {} allowed)", budget.bytes));
+        }
         let fix = self.fix_then();
         Error::OverBudget(match (need, machine) {
             (Some(n), Some(m)) if n <= m => {
@@ -698,7 +702,11 @@ mod tests {
         let fits = Request::new("t").buffer("a buffer", &[("values", 131072)], 8);
         assert_eq!(fits.check_with(&b, || None, || None).unwrap(), 1 << 20);
         let over = Request::new("t").buffer("a buffer", &[("values", 131073)], 8);
-        assert!(over.check_with(&b, || None, || None).is_err());
+        let e = over
+            .check_with(&b, || None, || None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("(1048584 bytes asked, 1048576 allowed)"), "{e}");
         let e = Request::new("zeros")
             .buffer("the array", &[("", 1000), ("", 1000)], 8)
             .fix("use a smaller shape")
