@@ -2,6 +2,7 @@
 //! theorem, scriptable from Rhai.
 //!
 //! Layout (numerics never import rhai; [`engine`] is the only bridge):
+//! - [`budget`]: the memory budget every user-sized allocation is checked against.
 //! - [`systems`]: simulators (spectral Allen–Cahn / OU on a periodic grid).
 //! - [`score`]: score functions `∇ log ρ` (exact, Gaussian).
 //! - [`response`]: correlation engine, Gaussian FDT, GFDT, perturbation ensembles, analytic OU.
@@ -12,6 +13,7 @@
 extern crate self as fdtlab;
 
 pub mod core;
+pub mod budget;
 pub mod io;
 
 pub mod plot;

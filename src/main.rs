@@ -1,6 +1,6 @@
 //! `fdtlab` command line (hand-written parsing; the grammar is tiny):
-//! `fdtlab` → REPL, `fdtlab run FILE.rhai [--quick] [--out DIR]`, `fdtlab bench`,
-//! `fdtlab --help`, `fdtlab --version`.
+//! `fdtlab` → REPL, `fdtlab run FILE.rhai [--quick] [--out DIR] [--memory-budget SIZE]`,
+//! `fdtlab bench`, `fdtlab --help`, `fdtlab --version`.
 use fdtlab::engine::error::{exit_code, format_error, format_parse_error, is_interrupt};
 use fdtlab::engine::{new_engine, EngineConfig};
 use rhai::Scope;
@@ -15,8 +15,9 @@ const USAGE: &str = "\
 fdtlab — linear response of stochastic systems via the fluctuation–dissipation theorem
 
 Usage:
-  fdtlab [repl] [--quick] [--out DIR]      interactive session (out dir default: out/repl)
-  fdtlab run FILE.rhai [--quick] [--out DIR]
+  fdtlab [repl] [--quick] [--out DIR] [--memory-budget SIZE]
+                                          interactive session (out dir default: out/repl)
+  fdtlab run FILE.rhai [--quick] [--out DIR] [--memory-budget SIZE]
                                           run a script; errors print FILE:line:col: message
   fdtlab bench [--quick] [--numpy]        speed figures, one `name: value unit` line each;
                                           --numpy also runs the NumPy references in
@@ -26,6 +27,10 @@ Usage:
 Options:
   --quick      small problem sizes (scripts read it with is_quick())
   --out DIR    folder for out_path(name) (default for run: out/<script name>)
+  --memory-budget SIZE
+               the most memory one request may allocate, e.g. 40GiB, \"512 MiB\", 2e9
+               (default: $FDTLAB_MEMORY_BUDGET, else 75 % of the memory available at start;
+               scripts read and change it with memory_budget() and set_memory_budget)
 
 In the REPL or a script, help() lists the functions and help(\"name\") explains one.";
 
@@ -35,11 +40,15 @@ enum Command {
     Repl {
         quick: bool,
         out: Option<PathBuf>,
+        /// `--memory-budget` in bytes.
+        budget: Option<u64>,
     },
     Run {
         file: PathBuf,
         quick: bool,
         out: Option<PathBuf>,
+        /// `--memory-budget` in bytes.
+        budget: Option<u64>,
     },
     Bench {
         quick: bool,
@@ -60,7 +69,21 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut quick = false;
     let mut numpy = false;
     let mut out = None;
+    let mut budget = None;
     let mut positional = Vec::new();
+    let parse_budget = |v: &str| -> Result<u64, String> {
+        fdtlab::budget::parse_size(v)
+            .map_err(|e| format!("--memory-budget: {e}"))
+            .and_then(|b| {
+                if b < fdtlab::budget::MIN_BYTES {
+                    Err(format!(
+                        "--memory-budget {v}: pass at least 1 KiB, e.g. 8GiB"
+                    ))
+                } else {
+                    Ok(b)
+                }
+            })
+    };
     let mut i = 0;
     while i < rest.len() {
         match rest[i] {
@@ -74,6 +97,16 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 i += 1;
             }
             a if a.starts_with("--out=") => out = Some(PathBuf::from(&a[6..])),
+            "--memory-budget" => {
+                let v = rest
+                    .get(i + 1)
+                    .ok_or("--memory-budget needs a size, e.g. --memory-budget 8GiB")?;
+                budget = Some(parse_budget(v)?);
+                i += 1;
+            }
+            a if a.starts_with("--memory-budget=") => {
+                budget = Some(parse_budget(&a["--memory-budget=".len()..])?)
+            }
             a if a.starts_with('-') => return Err(format!("unknown option '{a}'")),
             a => positional.push(a),
         }
@@ -81,13 +114,17 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     }
     rest.clear();
     match positional.as_slice() {
-        [] | ["repl"] => Ok(Command::Repl { quick, out }),
+        [] | ["repl"] => Ok(Command::Repl { quick, out, budget }),
         ["run", file] => Ok(Command::Run {
             file: PathBuf::from(file),
             quick,
             out,
+            budget,
         }),
         ["run"] => Err("run needs a script: fdtlab run FILE.rhai".into()),
+        ["bench"] if budget.is_some() => {
+            Err("--memory-budget applies to run and the REPL, not to bench".into())
+        }
         ["bench"] => Ok(Command::Bench { quick, numpy }),
         [cmd, ..] => Err(format!("unknown command or extra argument '{cmd}'")),
     }
@@ -151,6 +188,24 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The memory budget: --memory-budget wins over FDTLAB_MEMORY_BUDGET; a variable that is
+    // not a size is reported now rather than at the first large request.
+    if let Command::Repl {
+        budget: Some(b), ..
+    }
+    | Command::Run {
+        budget: Some(b), ..
+    } = &cmd
+    {
+        if let Err(e) = fdtlab::budget::set(*b) {
+            eprintln!("fdtlab: --memory-budget: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if let Err(e) = fdtlab::budget::current() {
+        eprintln!("fdtlab: {e}");
+        return ExitCode::from(2);
+    }
     fdtlab::core::interrupt::install_handler();
     // candle re-reads /proc/cpuinfo on every matmul unless the thread count is fixed.
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
@@ -173,8 +228,10 @@ fn main() -> ExitCode {
                 1
             }
         },
-        Command::Run { file, quick, out } => run_script(&file, quick, out),
-        Command::Repl { quick, out } => {
+        Command::Run {
+            file, quick, out, ..
+        } => run_script(&file, quick, out),
+        Command::Repl { quick, out, .. } => {
             let cfg = EngineConfig {
                 quick,
                 out_dir: out.unwrap_or_else(|| PathBuf::from("out/repl")),
@@ -200,7 +257,8 @@ mod tests {
             p(&[]).unwrap(),
             Command::Repl {
                 quick: false,
-                out: None
+                out: None,
+                budget: None
             }
         );
         assert_eq!(
@@ -208,7 +266,8 @@ mod tests {
             Command::Run {
                 file: "a.rhai".into(),
                 quick: true,
-                out: Some("o".into())
+                out: Some("o".into()),
+                budget: None
             }
         );
         assert_eq!(
@@ -221,5 +280,42 @@ mod tests {
         assert_eq!(p(&["--version"]).unwrap(), Command::Version);
         assert!(p(&["run"]).is_err());
         assert!(p(&["--frob"]).is_err());
+    }
+
+    #[test]
+    fn parses_the_memory_budget() {
+        assert_eq!(
+            p(&["run", "a.rhai", "--memory-budget", "40GiB"]).unwrap(),
+            Command::Run {
+                file: "a.rhai".into(),
+                quick: false,
+                out: None,
+                budget: Some(40 << 30)
+            }
+        );
+        assert_eq!(
+            p(&["--memory-budget=512 MiB"]).unwrap(),
+            Command::Repl {
+                quick: false,
+                out: None,
+                budget: Some(512 << 20)
+            }
+        );
+        assert_eq!(
+            p(&["repl", "--memory-budget", "1.5 GB"]).unwrap(),
+            Command::Repl {
+                quick: false,
+                out: None,
+                budget: Some(1_500_000_000)
+            }
+        );
+        let e = p(&["run", "a.rhai", "--memory-budget", "lots"]).unwrap_err();
+        assert!(
+            e.contains("--memory-budget") && e.contains("\"lots\" is not a size"),
+            "{e}"
+        );
+        assert!(p(&["run", "a.rhai", "--memory-budget"]).is_err());
+        assert!(p(&["run", "a.rhai", "--memory-budget", "10"]).is_err());
+        assert!(p(&["bench", "--memory-budget", "8GiB"]).is_err());
     }
 }

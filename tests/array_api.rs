@@ -51,7 +51,10 @@ fn constructor_errors() {
     let e = err("zeros([2, -1])");
     assert!(e.contains("shape"), "{e}");
     let e = err("zeros([100000, 100000, 1000])");
-    assert!(e.contains("limit") || e.contains("too many"), "{e}");
+    assert!(
+        e.contains("memory budget") && e.contains("100000 × 100000 × 1000 × 8 bytes"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 /// The layer of a path under `src/` (top-level file or folder name), lowest first.
 fn rank(top: &str) -> Option<usize> {
     const LAYERS: &[&[&str]] = &[
-        &["core"],
+        &["core", "budget", "warn", "stats"],
         &["systems"],
         &["score"],
         &["response"],

@@ -15,6 +15,10 @@ pub enum Error {
     /// NaN or a blow-up during a simulation or training.
     #[error("numerical blow-up: {0}")]
     BlowUp(String),
+    /// A request that would allocate more than the memory budget ([`crate::budget`]): the
+    /// message says what was asked, the budget and how to raise it.
+    #[error("{0}")]
+    OverBudget(String),
     /// A file could not be read or written.
     #[error("{path}: {msg}")]
     Io { path: String, msg: String },

@@ -42,6 +42,14 @@ impl Spectral2d {
                 "grid size n = {n} must be even and at least 4 (e.g. n: 32)"
             )));
         }
+        crate::budget::Request::new(format!("a {n}×{n} grid"))
+            .buffer(
+                "the wavenumber tables",
+                &[("", n), ("modes", n / 2 + 1)],
+                24,
+            )
+            .fix("use a smaller n")
+            .check()?;
         let nh = n / 2 + 1;
         let mut rp = RealFftPlanner::<f64>::new();
         let mut cp = FftPlanner::<f64>::new();
@@ -112,19 +120,28 @@ impl Spectral2d {
         }
     }
 
-    /// A fresh workspace for this grid.
-    pub fn workspace(&self) -> SpectralWorkspace {
-        let s = self
-            .r2c
+    /// Bytes of one [`SpectralWorkspace`] (for memory checks).
+    pub fn workspace_bytes(&self) -> usize {
+        8 * self.n + 16 * (self.nh + self.n * self.nh + self.scratch_len())
+    }
+
+    fn scratch_len(&self) -> usize {
+        self.r2c
             .get_scratch_len()
             .max(self.c2r.get_scratch_len())
             .max(self.fwd.get_inplace_scratch_len())
-            .max(self.inv.get_inplace_scratch_len());
+            .max(self.inv.get_inplace_scratch_len())
+            .max(1)
+    }
+
+    /// A fresh workspace for this grid.
+    pub fn workspace(&self) -> SpectralWorkspace {
+        let s = self.scratch_len();
         SpectralWorkspace {
             row: vec![0.0; self.n],
             half: vec![Complex64::new(0.0, 0.0); self.nh],
             lines: vec![Complex64::new(0.0, 0.0); self.n * self.nh],
-            scratch: vec![Complex64::new(0.0, 0.0); s.max(1)],
+            scratch: vec![Complex64::new(0.0, 0.0); s],
         }
     }
 

@@ -12,8 +12,8 @@ use ndarray::{ArcArray, ArrayD, ArrayView1, ArrayViewD, Axis, Ix1, Ix2, IxDyn, S
 use rhai::{Array, Dynamic, INT};
 use std::fmt;
 
-/// Largest number of elements a constructor may allocate (2³¹ f64 = 16 GiB).
-pub const MAX_ELEMENTS: usize = 1 << 31;
+/// Bytes of one script value (a Rhai `Dynamic`) in a script array.
+pub const SCRIPT_VALUE_BYTES: usize = std::mem::size_of::<Dynamic>();
 
 /// An n-dimensional array of f64 with cheap clones (Rhai type name `ndarray`).
 #[derive(Clone, Debug, PartialEq)]
@@ -153,25 +153,22 @@ pub fn shape_str(shape: &[usize]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-/// Number of elements of `shape`, or an error if it overflows or exceeds [`MAX_ELEMENTS`].
+/// Number of elements of `shape`, checked (overflow-safe) against the memory budget
+/// ([`crate::budget`]) for an array of f64 of that shape.
 pub fn checked_size(shape: &[usize], what: &str) -> Result<usize> {
-    let mut n: usize = 1;
-    for &d in shape {
-        n = n.checked_mul(d).ok_or_else(|| {
-            Error::invalid(format!(
-                "{what}: shape {} has too many elements; use a smaller shape",
-                shape_str(shape)
-            ))
-        })?;
+    check_values(what, shape, 8)?;
+    // The budget check above guarantees the product fits.
+    Ok(shape.iter().product())
+}
+
+/// Checks that `∏ shape` values of `bytes` bytes each fit the memory budget; the message
+/// shows the shape, e.g. `zeros: the array would take 7.3 TiB (1000000 × 1000000 × 8 bytes)`.
+pub fn check_values(what: &str, shape: &[usize], bytes: usize) -> Result<u64> {
+    if crate::budget::fits_quickly(shape, bytes) {
+        return Ok(shape.iter().map(|&d| d as u64).product::<u64>() * bytes as u64);
     }
-    if n > MAX_ELEMENTS {
-        return Err(Error::invalid(format!(
-            "{what}: shape {} has {n} elements ({:.1} GiB); the limit is {MAX_ELEMENTS}; use a smaller shape",
-            shape_str(shape),
-            n as f64 * 8.0 / (1u64 << 30) as f64
-        )));
-    }
-    Ok(n)
+    let dims: Vec<(&str, usize)> = shape.iter().map(|&d| ("", d)).collect();
+    crate::budget::check(what, "the array", &dims, bytes, "use a smaller shape")
 }
 
 /// The numpy broadcast shape of `a` and `b`, or `None` if they are incompatible.
@@ -346,6 +343,13 @@ impl NdArray {
         Self::from_shape_vec(&shape, data)
     }
 
+    /// [`NdArray::to_dynamic_nested`] after checking the memory budget: each element becomes
+    /// a script value of [`SCRIPT_VALUE_BYTES`] bytes.
+    pub fn to_dynamic_checked(&self, what: &str) -> Result<Dynamic> {
+        check_values(what, self.shape(), SCRIPT_VALUE_BYTES)?;
+        Ok(self.to_dynamic_nested())
+    }
+
     /// Nested script arrays of floats (a float for a 0-d array).
     pub fn to_dynamic_nested(&self) -> Dynamic {
         fn rec(v: ArrayViewD<f64>) -> Dynamic {
@@ -491,6 +495,7 @@ impl NdArray {
         let src = if self.0.is_standard_layout() {
             self.0.clone()
         } else {
+            check_values("reshape", self.shape(), 8)?;
             self.0.as_standard_layout().to_shared()
         };
         src.into_shape_with_order(IxDyn(&dims))
@@ -519,7 +524,20 @@ impl NdArray {
 
     /// Element-wise `self op other` with numpy broadcasting.
     pub fn binary(&self, other: &NdArray, op: BinOp) -> Result<Self> {
+        let check = |shape: &[usize]| -> Result<()> {
+            if !crate::budget::fits_quickly(shape, 8) {
+                let what = format!(
+                    "{} {} {}",
+                    shape_str(self.shape()),
+                    op.symbol(),
+                    shape_str(other.shape())
+                );
+                check_values(&what, shape, 8)?;
+            }
+            Ok(())
+        };
         if self.shape() == other.shape() {
+            check(self.shape())?;
             let out = Zip::from(&self.0)
                 .and(&other.0)
                 .map_collect(|&x, &y| op.apply(x, y));
@@ -534,6 +552,7 @@ impl NdArray {
             ))
         };
         let shape = broadcast_shape(self.shape(), other.shape()).ok_or_else(err)?;
+        check(&shape)?;
         let a = self.0.broadcast(IxDyn(&shape)).ok_or_else(err)?;
         let b = other.0.broadcast(IxDyn(&shape)).ok_or_else(err)?;
         let out = Zip::from(&a).and(&b).map_collect(|&x, &y| op.apply(x, y));
@@ -555,6 +574,7 @@ impl NdArray {
             Reduce::ArgMax => Ok(arg_extreme(self.0.iter().copied(), |x, b| x > b) as f64),
             Reduce::ArgMin => Ok(arg_extreme(self.0.iter().copied(), |x, b| x < b) as f64),
             _ => {
+                check_values(r.name(), self.shape(), 8)?;
                 let flat: Vec<f64> = self.0.iter().copied().collect();
                 Ok(r.lane(ArrayView1::from(&flat[..])))
             }
@@ -688,6 +708,7 @@ pub fn dot(a: &NdArray, b: &NdArray) -> Result<DotResult> {
         }
         (2, 2) => {
             inner(a.shape()[1], b.shape()[0])?;
+            check_values("matmul", &[a.shape()[0], b.shape()[1]], 8)?;
             Ok(DotResult::Array(NdArray::from_array(
                 view2(a).dot(&view2(b)).into_dyn(),
             )))

@@ -166,6 +166,20 @@ where
         )));
     }
     let full = estimate(None)?;
+    // Held at once: every leave-one-out replicate, their mean, the sum of squares and the
+    // standard error, plus the working copies of the replicates being computed (about two
+    // per thread).
+    let copies = batches
+        .saturating_add(3)
+        .saturating_add(2 * rayon::current_num_threads());
+    crate::budget::Request::new("error bars")
+        .buffer(
+            "the jackknife replicates",
+            &[("copies", copies), ("values", full.len())],
+            8,
+        )
+        .fix("use fewer lags")
+        .check()?;
     let loo: Vec<ArrayD<f64>> = (0..batches)
         .into_par_iter()
         .map(|b| estimate(Some(b)))

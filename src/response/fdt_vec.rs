@@ -35,6 +35,13 @@ fn vec_data(traj: &Trajectory, lags: usize, who: &str) -> Result<Array3<f64>> {
         )));
     }
     super::fdt_periodic::check_lags(t, lags)?;
+    crate::budget::check(
+        who,
+        "the centred copy of the trajectory",
+        &[("members", m), ("frames", t), ("values", d)],
+        8,
+        "use a shorter trajectory",
+    )?;
     if !is_above(traj.dt, 0.0) {
         return Err(Error::invalid(format!(
             "trajectory dt = {} must be positive",
@@ -70,6 +77,13 @@ pub fn score_trajectory(x: &Array3<f64>, score: &dyn Score) -> Result<Array3<f64
             score.dim()
         )));
     }
+    crate::budget::check(
+        "gfdt",
+        "the score of every frame",
+        &[("members", m), ("frames", t), ("values", d)],
+        8,
+        "use a shorter trajectory",
+    )?;
     let mut s = Array3::<f64>::zeros((m, t, d));
     s.outer_iter_mut()
         .into_par_iter()

@@ -186,6 +186,29 @@ pub fn gfdt_general(
         .into_shape_with_order((m, t, d))
         .map_err(|e| Error::shape(format!("{what}: trajectory is not contiguous: {e}")))?;
     let n_obs = obs.len();
+    // Kept until the jackknife: the lagged sums of every (member, segment) unit and its
+    // leave-one-out estimate. Per thread: one member's observable and B series and the FFT
+    // copies of them, and a score chunk.
+    let units = m.saturating_mul(segs);
+    let threads = rayon::current_num_threads().min(m).max(1);
+    crate::budget::Request::new(&what)
+        .buffer(
+            "the jackknife sums",
+            &[("units", units), ("", 3 * n_obs + 2), ("lags", lags)],
+            8,
+        )
+        .buffer(
+            "the per-thread series",
+            &[("threads", threads), ("", 3 * (n_obs + 1)), ("frames", t)],
+            8,
+        )
+        .buffer(
+            "the score chunks",
+            &[("threads", threads), ("", CHUNK.min(t)), ("values", d)],
+            8,
+        )
+        .fix("use a shorter window or fewer observables")
+        .check()?;
     let per_member = |fft: &mut LaggedFft, mi: usize| -> Result<Vec<Sums>> {
         let x = flat.index_axis(Axis(0), mi);
         let (a, b) = series(x, score, u, obs)

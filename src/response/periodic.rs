@@ -177,6 +177,34 @@ pub fn periodic_xcorr(
         inv: planner.plan_fft_inverse(nfft),
     };
     let nb = batching.batches(m);
+    let same = matches!(b, Second::Same);
+    // Per thread (one member at a time): the frame spectra of a (and b), the mapped field,
+    // the mode blocks, the lag accumulator and a spectral workspace.
+    let threads = rayon::current_num_threads().min(m).max(1);
+    let spectra = if same { 1 } else { 2 };
+    let field = if matches!(b, Second::Map(_)) {
+        n * n
+    } else {
+        0
+    };
+    let per_thread = sp.workspace_bytes()
+        + 8 * n * n
+        + 16 * spectra * (t * k + MODE_BLOCK * nfft)
+        + 8 * t * field
+        + 16 * (scratch_len_of(&tp) + lags * k);
+    crate::budget::Request::new("space–time correlation")
+        .buffer(
+            "the batch sums",
+            &[("batches", nb), ("lags", lags), ("modes", k)],
+            16,
+        )
+        .buffer(
+            "the per-thread buffers",
+            &[("threads", threads)],
+            per_thread,
+        )
+        .fix("use fewer lags, or a trajectory with fewer frames per member")
+        .check()?;
     let sums = Mutex::new(Array3::<Complex64>::zeros((nb, lags, k)));
     let mut counts = Array2::<f64>::zeros((nb, lags));
     for mi in 0..m {
@@ -186,14 +214,9 @@ pub fn periodic_xcorr(
             }
         }
     }
-    let same = matches!(b, Second::Same);
     let shift = a_shift * (n * n) as f64;
-    let progress =
-        crate::core::progress::Progress::new(m as u64, "space–time correlation", "members");
-    let scratch_len = tp
-        .fwd
-        .get_inplace_scratch_len()
-        .max(tp.inv.get_inplace_scratch_len());
+    let progress = crate::core::progress::Progress::new(m as u64, "space–time correlation", "members");
+    let scratch_len = scratch_len_of(&tp);
     let min_len = (m / (4 * rayon::current_num_threads())).max(1);
     (0..m)
         .into_par_iter()
@@ -268,6 +291,12 @@ pub fn periodic_xcorr(
 }
 
 /// rfft2 of every frame of `[T, N, N]` into `out` (`[T][K]`).
+fn scratch_len_of(tp: &TimePlan) -> usize {
+    tp.fwd
+        .get_inplace_scratch_len()
+        .max(tp.inv.get_inplace_scratch_len())
+}
+
 fn frame_spectra(
     sp: &Spectral2d,
     frames: ArrayView3<f64>,

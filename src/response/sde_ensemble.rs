@@ -113,6 +113,13 @@ pub fn starts_from_trajectory(traj: &Trajectory, n: usize, spacing: f64) -> Resu
         .view()
         .into_shape_with_order((m, t, d))
         .map_err(|e| Error::shape(format!("starts_from_trajectory: {e}")))?;
+    crate::budget::check(
+        "start_states",
+        "the start states",
+        &[("states", n), ("values", d)],
+        8,
+        "ask for fewer start states",
+    )?;
     let mut out = Array2::zeros((n, d));
     let mut k = 0;
     'outer: for f in (0..t).step_by(stride) {
@@ -166,9 +173,30 @@ fn run(
     let p = crate::systems::sde::run_plan(&what, opts.dt, 0.0, opts.window, opts.save_every)?;
     let lags = p.frames;
     let e_count = starts.nrows();
+    // Every experiment's record is kept until the standard error is formed, plus the mean,
+    // the variance and one difference.
+    crate::budget::Request::new(&what)
+        .buffer(
+            "the experiment records",
+            &[
+                ("experiments", e_count),
+                ("lags", lags),
+                ("observables", obs.len()),
+            ],
+            8,
+        )
+        .buffer(
+            "the statistics",
+            &[("", 3), ("lags", lags), ("observables", obs.len())],
+            8,
+        )
+        .fix("use a shorter window, a larger save_every or fewer start states")
+        .check()?;
     let st = Stepper::new(sde, opts.method.scheme(), opts.dt);
     let progress = Progress::new(
-        (e_count * (lags - 1) * opts.save_every) as u64,
+        (e_count as u64)
+            .saturating_mul((lags - 1) as u64)
+            .saturating_mul(opts.save_every as u64),
         &what,
         "experiment-steps",
     );

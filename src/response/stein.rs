@@ -169,6 +169,18 @@ pub fn stein_check(traj: &Trajectory, score: &dyn Score, max_frames: usize) -> R
             "stein_check needs at least 2 frames (the trajectory has 1)",
         ));
     }
+    // The selected frames, their scores and the centred frames; for vector states also one
+    // D×D sum per batch (the grid kind keeps one spectrum per batch, far less).
+    let nb = starts.len();
+    crate::budget::Request::new("stein")
+        .buffer(
+            "the selected frames",
+            &[("", 3), ("frames", sel.len()), ("values", d)],
+            8,
+        )
+        .buffer("the batch sums", &[("batches", nb), ("", d), ("", d)], 8)
+        .fix("use a smaller max_frames, or data with fewer components")
+        .check()?;
     let flat = traj
         .data
         .to_shape((m, t, d))

@@ -302,6 +302,7 @@ fn corr_sums_grouped(
     } else {
         (block / CB * CB).max(CB).min(da)
     };
+    check_memory(groups.len(), lags, da, db, block, &plan)?;
     let mut out = Array4::<f64>::zeros((groups.len(), lags, da, db));
     // Pair spectra of one a-block, reused for every block and group.
     let mut sbuf = vec![0.0; nf * block * 2 * db];
@@ -358,6 +359,44 @@ fn corr_sums_grouped(
         }
     }
     Ok(out)
+}
+
+/// Checks the memory of [`corr_sums_grouped`] against the budget: the lag sums
+/// `[G, L, Da, Db]`, the pair spectra of one a-block, the piece spectra of a group (a and b),
+/// and per thread the GEMM gather buffers and the inverse-FFT rows.
+fn check_memory(
+    groups: usize,
+    lags: usize,
+    da: usize,
+    db: usize,
+    block: usize,
+    plan: &Plan,
+) -> Result<()> {
+    let (nf, nfft) = (plan.nf, plan.nfft);
+    let threads = rayon::current_num_threads();
+    let per_thread = 8 * FREQ_CHUNK * 2 * GROUP * (block + 2 * db) + 16 * db * nf + 8 * CB * nfft;
+    crate::budget::Request::new("correlation")
+        .buffer(
+            "the lag sums",
+            &[("batches", groups), ("lags", lags), ("", da), ("", db)],
+            8,
+        )
+        .buffer(
+            "the spectra",
+            &[
+                ("frequencies", nf),
+                ("", 2 * block * db + 2 * GROUP * (da + db + 2 * CB)),
+            ],
+            8,
+        )
+        .buffer(
+            "the per-thread buffers",
+            &[("threads", threads)],
+            per_thread,
+        )
+        .fix("use fewer lags or fewer state components")
+        .check()?;
+    Ok(())
 }
 
 /// Checks shapes and lags of an (a, b) pair; returns (M, T, Da, Db).

@@ -89,6 +89,13 @@ impl GaussianScore {
                 "Gaussian score fit: the data contain NaN or infinity",
             ));
         }
+        // The centred copy of the data, and the covariance, its symmetrised copy, the
+        // precision and the inversion's work matrix (D×D each).
+        crate::budget::Request::new("gaussian_score")
+            .buffer("the centred data", &[("samples", n), ("values", d)], 8)
+            .buffer("the covariance matrices", &[("", 4), ("", d), ("", d)], 8)
+            .fix("use data with fewer components")
+            .check()?;
         let mean = x
             .mean_axis(Axis(0))
             .ok_or_else(|| Error::invalid("empty data"))?;

@@ -220,6 +220,23 @@ impl Kgmm {
                 opts.clusters
             )));
         }
+        // Per cluster a kernel-smoothed covariance and a precision (D×D each, both alive in
+        // `build`), its mean; per thread the k-means sums and the evaluation buffers (K×D).
+        let (k, d) = (opts.clusters, points.ncols());
+        let threads = rayon::current_num_threads();
+        crate::budget::Request::new("kgmm_score")
+            .buffer(
+                "the cluster covariances",
+                &[("", 2), ("clusters", k), ("", d), ("", d)],
+                8,
+            )
+            .buffer(
+                "the per-thread buffers",
+                &[("threads", threads), ("", 2), ("clusters", k), ("", d)],
+                8,
+            )
+            .fix("use fewer clusters")
+            .check()?;
         cluster(points, opts)
     }
 

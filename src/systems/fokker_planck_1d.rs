@@ -46,6 +46,13 @@ pub fn step_response_1d(
             u.dim()
         )));
     }
+    crate::budget::check(
+        "exact_step_response",
+        "the response",
+        &[("lags", lags), ("observables", obs.len())],
+        8,
+        "use fewer lags",
+    )?;
     let n = CELLS;
     let h = (hi - lo) / n as f64;
     let xs: Vec<f64> = (0..n).map(|k| lo + (k as f64 + 0.5) * h).collect();

@@ -241,9 +241,31 @@ fn impulse_with(
             "start state {s} has {v} at pixel ({ix}, {iy}); pass finite states"
         )));
     }
-    let len = plan.lags * d;
     let e_total = opts.experiments;
     let n_chunks = e_total.div_ceil(CHUNK);
+    // The running mean and M2 of the total and of every chunk computed at once, the standard
+    // error, and one experiment's buffers (workspace, five spectra, two fields) per chunk.
+    let in_flight = n_chunks.min(BATCH);
+    let per_chunk = sys.workspace_bytes() + 5 * 16 * sys.spectral().spec_len() + 2 * 8 * d;
+    crate::budget::Request::new("impulse_response")
+        .buffer(
+            "the accumulators",
+            &[
+                ("", 2 * in_flight + 3),
+                ("lags", plan.lags),
+                ("", n),
+                ("", n),
+            ],
+            8,
+        )
+        .buffer(
+            "the experiment buffers",
+            &[("chunks", in_flight)],
+            per_chunk,
+        )
+        .fix("use a shorter window or a larger save_every")
+        .check()?;
+    let len = plan.lags * d;
     let abort = AtomicBool::new(false);
     let mut total = Acc::new(len);
     for b0 in (0..n_chunks).step_by(BATCH) {
@@ -443,6 +465,13 @@ pub fn start_states(traj: &Trajectory, spacing: f64, count: usize) -> Result<Arr
         .view()
         .into_dimensionality::<ndarray::Ix4>()
         .map_err(|e| Error::shape(e.to_string()))?;
+    crate::budget::check(
+        "start_states",
+        "the start states",
+        &[("states", count), ("", n), ("", n)],
+        8,
+        "ask for fewer start states",
+    )?;
     let mut out = Array3::<f64>::zeros((count, n, n));
     for (i, mut o) in out.outer_iter_mut().enumerate() {
         o.assign(&data.slice(s![i % m, (i / m) * stride, .., ..]));

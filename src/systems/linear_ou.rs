@@ -146,13 +146,22 @@ impl LinearOu {
 
     /// `e^{A k dt}` for k = 0..lags, as `[L, D, D]`. Computed as powers of `e^{A dt}`
     /// (relative rounding growth ~ L·1e-16, negligible for any sensible L).
-    fn propagators(&self, dt: f64, lags: usize) -> Result<Array3<f64>> {
+    /// `copies` is the number of `[L, D, D]` arrays the caller holds at once (the propagators
+    /// and its own result), checked against the memory budget.
+    fn propagators(&self, dt: f64, lags: usize, copies: usize) -> Result<Array3<f64>> {
         if !(dt > 0.0 && dt.is_finite()) || lags == 0 {
             return Err(Error::invalid(format!(
                 "linear OU response: dt = {dt}, lags = {lags}; pass dt > 0 and lags ≥ 1"
             )));
         }
         let d = self.dim();
+        crate::budget::check(
+            "analytic_response",
+            "the response",
+            &[("", copies), ("lags", lags), ("", d), ("", d)],
+            8,
+            "use fewer lags",
+        )?;
         let e = self.expm(dt);
         let mut out = Array3::zeros((lags, d, d));
         let mut cur = Array2::<f64>::eye(d);
@@ -169,7 +178,7 @@ impl LinearOu {
         Ok(Response {
             name: "analytic".into(),
             dt,
-            values: self.propagators(dt, lags)?.into_dyn(),
+            values: self.propagators(dt, lags, 1)?.into_dyn(),
             stderr: None,
             normalized: false,
         })
@@ -205,7 +214,7 @@ impl LinearOu {
     ) -> Result<Response> {
         self.check_m(m)?;
         let p = m.dot(&self.c) + self.c.dot(&m.t());
-        let e = self.propagators(dt, lags)?;
+        let e = self.propagators(dt, lags, 2)?;
         let mut out = Array3::zeros(e.dim());
         for l in 0..lags {
             let el = e.index_axis(ndarray::Axis(0), l);
@@ -235,7 +244,7 @@ impl LinearOu {
         let an = to_na(&self.a);
         let schur = RealSchur::new(&an, "linear OU drift matrix A")?;
         let yinf = to_nd(&lyapunov_schur(&an, &schur, &to_na(&p))?);
-        let e = self.propagators(dt, lags)?;
+        let e = self.propagators(dt, lags, 2)?;
         let mut out = Array3::zeros(e.dim());
         for l in 0..lags {
             let el = e.index_axis(ndarray::Axis(0), l);
@@ -269,7 +278,7 @@ impl LinearOu {
                 v.len()
             )));
         }
-        let e = self.propagators(dt, lags)?;
+        let e = self.propagators(dt, lags, 1)?;
         let cii = self.c[[i, i]];
         let out = Array2::from_shape_fn((lags, 4), |(l, p)| {
             let mi: f64 = (0..d).map(|j| e[[l, i, j]] * v[j]).sum();

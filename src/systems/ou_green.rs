@@ -6,7 +6,7 @@
 //! simulator's convention), `G(r, t) = IFFT(Ĝ(t))(r)`. The noise does not enter.
 use crate::core::response::Response;
 use crate::core::spectral::Spectral2d;
-use crate::systems::allen_cahn::{AcParams, MAX_N};
+use crate::systems::allen_cahn::AcParams;
 use crate::{Error, Result};
 use ndarray::Array3;
 use num_complex::Complex64 as C64;
@@ -24,9 +24,9 @@ pub fn ou_green_response(params: &AcParams, dt_lag: f64, lags: usize) -> Result<
         )));
     }
     let n = params.n;
-    if n < 4 || !n.is_multiple_of(2) || n > MAX_N {
+    if n < 4 || !n.is_multiple_of(2) {
         return Err(Error::invalid(format!(
-            "n = {n} must be even and between 4 and {MAX_N}; pass e.g. n: 32"
+            "n = {n} must be even and at least 4; pass e.g. n: 32"
         )));
     }
     for (name, v) in [("kappa", params.kappa), ("gamma", params.gamma)] {
@@ -44,11 +44,20 @@ pub fn ou_green_response(params: &AcParams, dt_lag: f64, lags: usize) -> Result<
             "lag spacing dt = {dt_lag} must be positive and finite; pass e.g. 1.0"
         )));
     }
-    if lags == 0 || lags > 1_000_000 {
-        return Err(Error::invalid(format!(
-            "lags = {lags} must be between 1 and 1e6; pass e.g. 51 (times 0..50)"
-        )));
+    if lags == 0 {
+        return Err(Error::invalid(
+            "lags = 0; pass the number of lags ≥ 1, e.g. 51 (times 0..50)",
+        ));
     }
+    crate::budget::Request::new("analytic_response")
+        .buffer("the response", &[("lags", lags), ("", n), ("", n)], 8)
+        .buffer(
+            "the spectral tables",
+            &[("", n), ("modes", n / 2 + 1)],
+            24 + 2 * 16,
+        )
+        .fix("use fewer lags or a smaller n")
+        .check()?;
     let sp = Spectral2d::new(n)?;
     let mut ws = sp.workspace();
     let sym: Vec<C64> = (0..sp.spec_len())
@@ -60,6 +69,10 @@ pub fn ou_green_response(params: &AcParams, dt_lag: f64, lags: usize) -> Result<
     let mut spec = vec![C64::new(0.0, 0.0); sp.spec_len()];
     let mut values = Array3::<f64>::zeros((lags, n, n));
     for (l, mut frame) in values.outer_iter_mut().enumerate() {
+        if l % 256 == 255 {
+            // Many lags are allowed now that only memory bounds them: let Ctrl-C stop it.
+            crate::core::interrupt::check("analytic_response")?;
+        }
         let t = l as f64 * dt_lag;
         for (s, z) in spec.iter_mut().zip(&sym) {
             *s = (z * t).exp();

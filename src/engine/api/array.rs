@@ -25,7 +25,9 @@ pub mod array_api {
 
     type Res<T> = Result<T, Box<EvalAltResult>>;
 
-    /// Array of zeros with the given shape (an integer or an array of integers).
+    /// Array of zeros with the given shape (an integer or an array of integers). Every array
+    /// constructor and operation refuses a result larger than the memory budget
+    /// (see `memory_budget`).
     ///
     /// ```rhai
     /// let a = zeros([2, 3]);
@@ -73,10 +75,9 @@ pub mod array_api {
         if n < 0 {
             return Err(Error::invalid(format!("linspace: n = {n} must be >= 0")).into());
         }
-        crate::engine::array::checked_size(&[n as usize], "linspace")?;
-        Ok(NdArray::from_array(
-            Array1::linspace(a, b, n as usize).into_dyn(),
-        ))
+        let n = crate::budget::count("linspace: n", n)?;
+        crate::engine::array::checked_size(&[n], "linspace")?;
+        Ok(NdArray::from_array(Array1::linspace(a, b, n).into_dyn()))
     }
 
     /// The numbers `0, 1, ..., n-1` as floats.
@@ -89,7 +90,7 @@ pub mod array_api {
         if n < 0 {
             return Err(Error::invalid(format!("arange: n = {n} must be >= 0")).into());
         }
-        crate::engine::array::checked_size(&[n as usize], "arange")?;
+        crate::engine::array::checked_size(&[crate::budget::count("arange: n", n)?], "arange")?;
         Ok(NdArray::from_array(
             Array1::from_iter((0..n).map(|i| i as f64)).into_dyn(),
         ))
@@ -111,14 +112,15 @@ pub mod array_api {
             ))
             .into());
         }
-        let n = ((b - a) / s).ceil().max(0.0);
-        if n > crate::engine::array::MAX_ELEMENTS as f64 {
-            return Err(Error::invalid(format!(
-                "arange({a}, {b}, {s}) would have {n} elements; use a larger step"
-            ))
-            .into());
-        }
-        let n = n as usize;
+        // A float count beyond usize saturates to usize::MAX, which no budget allows.
+        let n = ((b - a) / s).ceil().max(0.0) as usize;
+        crate::budget::check(
+            &format!("arange({a}, {b}, {s})"),
+            "the array",
+            &[("elements", n)],
+            8,
+            "use a larger step or a shorter range",
+        )?;
         Ok(NdArray::from_array(
             Array1::from_iter((0..n).map(|i| a + i as f64 * s)).into_dyn(),
         ))
@@ -143,9 +145,9 @@ pub mod array_api {
     /// let a = nd([[1, 2], [3, 4]]);
     /// assert_eq(a.to_array(), [[1.0, 2.0], [3.0, 4.0]]);
     /// ```
-    #[rhai_fn(pure)]
-    pub fn to_array(a: &mut NdArray) -> Dynamic {
-        a.to_dynamic_nested()
+    #[rhai_fn(pure, return_raw)]
+    pub fn to_array(a: &mut NdArray) -> Res<Dynamic> {
+        Ok(a.to_dynamic_checked("to_array")?)
     }
 
     /// The shape as an array of integers.
@@ -386,6 +388,7 @@ pub mod array_api {
         }
         let mut shape = vec![parts.len()];
         shape.extend_from_slice(&shape0);
+        crate::engine::array::checked_size(&shape, "stack")?;
         let mut data = Vec::with_capacity(shape.iter().product());
         for p in &parts {
             data.extend(p.0.iter().copied());

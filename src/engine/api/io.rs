@@ -13,7 +13,7 @@ pub fn read_npy_any(path: &std::path::Path) -> crate::Result<ndarray::ArrayD<f64
     use crate::Error;
     use ndarray::ArrayD;
     use ndarray_npy::{ReadNpyError, ReadNpyExt};
-    let bytes = std::fs::read(path).map_err(|e| {
+    let open_err = |e: std::io::Error| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::io(
                 path,
@@ -22,8 +22,45 @@ pub fn read_npy_any(path: &std::path::Path) -> crate::Result<ndarray::ArrayD<f64
         } else {
             Error::io(path, e)
         }
-    })?;
+    };
+    let size = std::fs::metadata(path).map_err(open_err)?.len();
+    let what = format!("load_npy {}", path.display());
+    crate::budget::check(
+        &what,
+        "the file",
+        &[("bytes", usize::try_from(size).unwrap_or(usize::MAX))],
+        1,
+        "load a smaller file",
+    )?;
+    let bytes = std::fs::read(path).map_err(open_err)?;
     let fail = |e: ReadNpyError| Error::io(path, format!("not a readable .npy file: {e}"));
+    // The reader allocates the array the header describes before reading the data: check
+    // that the file holds that many values (at least one byte each) and that the array, as
+    // read and as f64, fits the memory budget.
+    let mut reader = &bytes[..];
+    if let Ok(h) = ndarray_npy::npy::header::Header::from_reader(&mut reader) {
+        let values = h
+            .shape
+            .iter()
+            .try_fold(1usize, |a, &n| a.checked_mul(n))
+            .unwrap_or(usize::MAX);
+        if values > reader.len() {
+            return Err(Error::io(
+                path,
+                format!(
+                    "its header describes an array of shape {:?} ({values} values) but the \
+                     file holds only {} bytes of data; the file is truncated or corrupt",
+                    h.shape,
+                    reader.len()
+                ),
+            ));
+        }
+        crate::budget::Request::new(&what)
+            .buffer("the file", &[("bytes", bytes.len())], 1)
+            .buffer("the array", &[("", 2), ("values", values)], 8)
+            .fix("load a smaller file")
+            .check()?;
+    }
     macro_rules! try_as {
         ($t:ty) => {
             match ArrayD::<$t>::read_npy(&bytes[..]) {

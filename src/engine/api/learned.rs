@@ -49,12 +49,16 @@ fn samples_of(data: &Dynamic, what: &str) -> crate::Result<ndarray::ArrayD<f64>>
         }
         let mut shape = vec![d.shape()[0] * d.shape()[1]];
         shape.extend_from_slice(&d.shape()[2..]);
+        crate::engine::array::check_values(what, &shape, 8)?;
         let flat: Vec<f64> = d.iter().copied().collect();
         return ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), flat)
             .map_err(|e| crate::Error::shape(format!("{what}: {e}")));
     }
     if data.is::<NdArray>() || data.is_array() {
-        return Ok(NdArray::from_dynamic(data, what)?.into_owned());
+        let a = NdArray::from_dynamic(data, what)?;
+        // A copy when the script still holds the array.
+        crate::engine::array::check_values(what, a.shape(), 8)?;
+        return Ok(a.into_owned());
     }
     Err(crate::Error::invalid(format!(
         "{what}: data must be a trajectory or an ndarray [samples, ...state], got {}",
@@ -273,7 +277,8 @@ pub mod learned_api {
     /// `steps` (500 noise levels), `corrector` (1 Langevin step per level), `snr` (0.16),
     /// `seed` (0), `denoise` (true: final Tweedie step), `sigma_start` (start the reverse SDE at
     /// this standardised noise level from N(0, 1 + σ²) instead of at σ_max: for models trained
-    /// with `sigma_power` > 1, which saw few large noise levels).
+    /// with `sigma_power` > 1, which saw few large noise levels). `samples` × the state size
+    /// must fit the memory budget (see `memory_budget`).
     ///
     /// ```rhai
     /// let m = train_score(linspace(-1, 1, 200).reshape([200, 1]), #{ hidden: 8, epochs: 1 });

@@ -8,6 +8,7 @@ pub mod closures;
 pub mod general;
 pub mod io;
 pub mod learned;
+pub mod memory;
 pub mod navier_stokes;
 pub mod plots;
 pub mod responses;
@@ -37,6 +38,12 @@ pub const TOPICS: &[Topic] = &[
         name: "io",
         summary: "files (.npy, JSON, CSV), output folder, --quick flag, timing",
         module: io::module,
+    },
+    Topic {
+        name: "memory",
+        summary:
+            "the memory budget every large request is checked against; size-checked pad and blob",
+        module: memory::module,
     },
     Topic {
         name: "check",

@@ -61,7 +61,8 @@ pub mod ns_api {
     /// from its members' final states (vorticity and phases; `members` defaults to its member
     /// count and `spinup` to 0, so frame 0 is that state). Give a continuation a new `seed`:
     /// member m draws its phase increments from stream m of the seed, so the same seed
-    /// replays the earlier noise.
+    /// replays the earlier noise. A run over the memory budget is refused before it starts
+    /// (see `memory_budget`).
     ///
     /// ```rhai
     /// let ns = navier_stokes(#{ n: 16 });

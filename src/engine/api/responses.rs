@@ -164,7 +164,8 @@ pub mod responses_api {
     }
 
     /// The exact OU response (Green's function of `κΔ − U∂ₓ − γ`, exact in Fourier space) of a
-    /// linear grid system (λ = 0). Options: `lags` (51), `dt` (1.0, lag spacing in time units).
+    /// linear grid system (λ = 0). Options: `lags` (51), `dt` (1.0, lag spacing in time units);
+    /// any number of lags whose `[lags, N, N]` values fit the memory budget.
     ///
     /// ```rhai
     /// let r = analytic_response(ou(#{ n: 8 }), #{ lags: 5, dt: 1.0 });

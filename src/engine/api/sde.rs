@@ -140,6 +140,20 @@ pub fn vector_arg(v: &Dynamic, what: &str) -> Result<Vec<f64>, Box<EvalAltResult
 }
 
 /// Lag grid of the analytic responses (`dt`, `lags`).
+/// The drift `F = 0` of dimension D: lets `sde()` validate a fixed noise without building a
+/// D×D matrix.
+struct ZeroDrift(usize);
+
+impl crate::systems::sde::Drift for ZeroDrift {
+    fn dim(&self) -> usize {
+        self.0
+    }
+    fn eval(&self, _x: &[f64], out: &mut [f64]) -> crate::Result<()> {
+        out.fill(0.0);
+        Ok(())
+    }
+}
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Grid {
@@ -283,6 +297,13 @@ pub mod sde_api {
             (need_dim("closure")?, NoiseSpec::Closure(f))
         } else if let Ok(s) = crate::engine::array::num_arg(&noise, "sde: noise") {
             let d = need_dim("scalar")?;
+            crate::budget::check(
+                "sde",
+                "the noise vector",
+                &[("values", d)],
+                8,
+                "use a smaller dim",
+            )?;
             (d, NoiseSpec::Fixed(Noise::Diagonal(vec![s; d])))
         } else {
             let a = NdArray::from_dynamic(&noise, "sde: noise")?;
@@ -312,13 +333,7 @@ pub mod sde_api {
         }
         if let NoiseSpec::Fixed(n) = &spec {
             // Validates shapes and finiteness now rather than at the first run.
-            crate::systems::sde::Sde::new(
-                name.clone(),
-                Arc::new(crate::systems::linear_ou::LinearDrift::new(
-                    &Array2::zeros((d, d)),
-                )?),
-                n.clone(),
-            )?;
+            crate::systems::sde::Sde::new(name.clone(), Arc::new(super::ZeroDrift(d)), n.clone())?;
         }
         Ok(SdeHandle::Closure(std::rc::Rc::new(ClosureSys {
             name,
@@ -412,7 +427,8 @@ pub mod sde_api {
     /// `method` ("em" Euler–Maruyama | "heun" stochastic Heun), `init` ("zeros", one start
     /// `[x1, ...]`, or one per member `[[...], ...]` / an ndarray [members, D], e.g. `tr.last`).
     /// Native systems run members in parallel; closure systems one after another. Results are
-    /// bit-identical for a seed whatever the thread count.
+    /// bit-identical for a seed whatever the thread count. A trajectory over the memory budget
+    /// is refused before the run starts (see `memory_budget`).
     ///
     /// ```rhai
     /// let tr = reduced_climate().simulate(#{ members: 2, duration: 5.0, method: "heun" });

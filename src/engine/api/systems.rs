@@ -84,7 +84,9 @@ pub mod systems_api {
     /// steps. Options: `members` (8), `spinup` (100, time units), `duration` (200, time units
     /// of stored record), `save_every` (32 steps), `seed` (0), `init_amp` (0.1). Members run in
     /// parallel and are bit-identical for a seed whatever the thread count. Stops with an error
-    /// naming member and time on NaN/blow-up; Ctrl-C stops it.
+    /// naming member and time on NaN/blow-up; Ctrl-C stops it. A run whose trajectory (plus
+    /// per-thread buffers) would exceed the memory budget is refused before it starts (see
+    /// `memory_budget`, `set_memory_budget`).
     ///
     /// ```rhai
     /// let tr = ou(#{ n: 8 }).simulate(#{ members: 2, spinup: 1.0, duration: 4.0 });

@@ -12,12 +12,12 @@ pub fn module() -> Module {
 #[fdtlab_macros::guarded]
 #[export_module]
 pub mod trajectory_api {
-    use crate::core::trajectory::Trajectory;
-    use crate::engine::array::{index_of, NdArray};
+    use crate::engine::array::{check_values, index_of, NdArray};
     use crate::engine::error::rt;
     use crate::engine::handles::TrajHandle;
     use crate::systems::impulse::start_states as ac_start_states;
-    use ndarray::{Axis, IxDyn};
+    use crate::core::trajectory::Trajectory;
+    use ndarray::Axis;
     use rhai::{Dynamic, EvalAltResult, FLOAT, INT};
 
     type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -48,6 +48,8 @@ pub mod trajectory_api {
         if !a.all_finite() {
             return Err(rt("trajectory: data contains NaN or infinity"));
         }
+        // The trajectory owns its data: a copy unless `data` is not used elsewhere.
+        check_values("trajectory", a.shape(), 8)?;
         Ok(TrajHandle::new(Trajectory {
             data: a.into_owned(),
             dt,
@@ -111,9 +113,10 @@ pub mod trajectory_api {
     /// ```rhai
     /// assert_eq(trajectory(zeros([1, 5, 2]), 0.5).data.shape, [1, 5, 2]);
     /// ```
-    #[rhai_fn(get = "data", pure)]
-    pub fn data(t: &mut TrajHandle) -> NdArray {
-        NdArray::from_array(t.0.data.clone())
+    #[rhai_fn(get = "data", pure, return_raw)]
+    pub fn data(t: &mut TrajHandle) -> Res<NdArray> {
+        check_values("data", t.0.data.shape(), 8)?;
+        Ok(NdArray::from_array(t.0.data.clone()))
     }
 
     /// The last frame of every member, `[members, ...state]`: the initial states to continue a run.
@@ -146,10 +149,11 @@ pub mod trajectory_api {
     /// ```rhai
     /// assert_eq(trajectory(zeros([2, 5, 3]), 1.0).values().len, 30);
     /// ```
-    #[rhai_fn(pure)]
-    pub fn values(t: &mut TrajHandle) -> NdArray {
+    #[rhai_fn(pure, return_raw)]
+    pub fn values(t: &mut TrajHandle) -> Res<NdArray> {
+        check_values("values", &[t.0.data.len()], 8)?;
         let v: Vec<f64> = t.0.data.iter().copied().collect();
-        NdArray::from_array(ndarray::ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).unwrap())
+        Ok(NdArray::from_shape_vec(&[v.len()], v)?)
     }
 
     /// Keeps every `k`-th frame (frame spacing becomes `k·dt`), e.g. to decorrelate training data.
@@ -164,10 +168,12 @@ pub mod trajectory_api {
         if k < 1 {
             return Err(rt(format!("thin: k = {k} must be ≥ 1")));
         }
-        let data =
-            t.0.data
-                .slice_axis(Axis(1), ndarray::Slice::new(0, None, k as isize))
-                .to_owned();
+        let view = t.0.data.slice_axis(
+            Axis(1),
+            ndarray::Slice::new(0, None, k.min(isize::MAX as INT) as isize),
+        );
+        check_values("thin", view.shape(), 8)?;
+        let data = view.to_owned();
         Ok(TrajHandle::new(Trajectory {
             data,
             dt: t.0.dt * k as f64,

@@ -83,6 +83,16 @@ pub fn sample(score: &LearnedScore, opts: &SampleOpts) -> Result<ArrayD<f64>> {
         }
     };
     let n = opts.samples;
+    // The sampler's state, its noise and the score (f32 each), and the result (f64).
+    crate::budget::Request::new("sample_score")
+        .buffer(
+            "the sampler state",
+            &[("", 3), ("samples", n), ("values", d)],
+            4,
+        )
+        .buffer("the samples", &[("samples", n), ("values", d)], 8)
+        .fix("use fewer samples")
+        .check()?;
     let sig = |i: usize| smax * (smin / smax).powf(i as f64 / (opts.steps - 1) as f64);
     let mut rng = stream_rng(opts.seed, 0);
     let mut y = vec![0f32; n * d];

@@ -155,6 +155,21 @@ impl LearnedModel {
         }
         let st = SafeTensors::deserialize(&bytes)
             .map_err(|e| Error::io(&wpath, format!("not a valid safetensors file: {e}")))?;
+        // Every layer has at least one f32 in each group: a description with more layers than
+        // the weights could hold is corrupt, and listing its tensors could exhaust memory.
+        let net = &file.meta.net;
+        let most = bytes.len() / (4 * GROUPS.len());
+        if net.layers > most || net.kernels.len() > most || net.param_bound().is_none() {
+            return Err(Error::io(
+                &mpath,
+                format!(
+                    "describes {} layers, more than the {} bytes of {WEIGHTS_FILE} can hold; \
+                     the file was edited or is corrupt",
+                    net.layers,
+                    bytes.len()
+                ),
+            ));
+        }
         let specs = file.meta.net.specs();
         let expected: Vec<TensorEntry> = GROUPS
             .iter()

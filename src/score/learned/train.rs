@@ -47,6 +47,13 @@ pub fn train(
     data::check_finite(&data)?;
     let cfg = NetConfig::from_opts(opts, &state_shape);
     let (train_rows, val_rows) = data::split(data.shape()[0], opts)?;
+    // A minibatch is used twice with antithetic noise; validation runs in chunks.
+    let rows = opts
+        .batch
+        .saturating_mul(if opts.antithetic { 2 } else { 1 })
+        .max(eval_chunk(cfg.dim()));
+    cfg.training_request(train_rows.len(), val_rows.len(), rows)
+        .check()?;
 
     let mut model = match resume {
         Some(m) => {
@@ -292,7 +299,8 @@ impl<'a> Trainer<'a> {
             batch: Batch::default(),
             band,
             run_start: model.meta.step,
-            run_steps: (opts.epochs * prep.n_train().div_ceil(opts.batch)) as u64,
+            run_steps: (opts.epochs as u64)
+                .saturating_mul(prep.n_train().div_ceil(opts.batch) as u64),
             model,
         })
     }

@@ -15,8 +15,8 @@ mod system;
 #[cfg(test)]
 mod tests;
 
-pub use params::{AcParams, MAX_N};
-pub use run::{bench_member_steps, simulate, RunOpts, MAX_VALUES};
+pub use params::AcParams;
+pub use run::{bench_member_steps, simulate, RunOpts};
 pub use system::{AcSystem, AcWorkspace, BLOWUP_LIMIT};
 
 pub(crate) use run::{bad_value, blowup, CHECK_EVERY};

@@ -2,10 +2,6 @@
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// Largest grid accepted (a 1024² field is 8 MB per frame; larger grids are almost certainly a
-/// typo).
-pub const MAX_N: usize = 1024;
-
 /// Parameters of
 /// `dθ = [Q f(θ) + κΔθ − U∂ₓθ − γθ] dt + N Q^{1/2} dW`, `f(θ) = λθ(1 − θ²)`,
 /// `Q` the Fourier multiplier with symbol `Σ_k = ε²/(1 + |k|²)`, on an `n`×`n` periodic grid
@@ -72,9 +68,11 @@ impl AcParams {
     /// Checks every value; the error names the bad value and the fix.
     pub fn validate(&self) -> Result<()> {
         let p = self;
-        if p.n < 4 || !p.n.is_multiple_of(2) || p.n > MAX_N {
+        // No fixed upper bound: the memory a grid takes is checked against the budget
+        // (`crate::budget`) when the system and its runs are built.
+        if p.n < 4 || !p.n.is_multiple_of(2) {
             return Err(Error::invalid(format!(
-                "n = {} must be even and between 4 and {MAX_N}; pass e.g. n: 32",
+                "n = {} must be even and at least 4; pass e.g. n: 32",
                 p.n
             )));
         }

@@ -14,9 +14,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Steps between interrupt checks, progress updates and the real-space blow-up check.
 pub(crate) const CHECK_EVERY: usize = 256;
 
-/// Largest trajectory [`simulate`] will allocate, in f64 values (2³¹ values = 16 GiB).
-pub const MAX_VALUES: usize = 1 << 31;
-
 /// Options of an ensemble run ([`simulate`]). Defaults: 8 members, 100 time units of spin-up,
 /// 200 time units stored every 32 steps, seed 0, initial amplitude 0.1.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -197,14 +194,7 @@ pub(crate) fn simulate_with(
             )));
         }
     }
-    let values = opts.members as f64 * plan.frames as f64 * (n * n) as f64;
-    if values > MAX_VALUES as f64 {
-        return Err(Error::invalid(format!(
-            "the trajectory would hold {values:.3e} values ({:.1} GiB), more than the limit \
-             {MAX_VALUES}; use fewer members, a shorter duration or a larger save_every",
-            values * 8.0 / (1u64 << 30) as f64
-        )));
-    }
+    check_memory(sys, opts.members, plan.frames)?;
     let mut data = Array4::<f64>::zeros((opts.members, plan.frames, n, n));
     let abort = AtomicBool::new(false);
     let results: Vec<Result<()>> = data
@@ -232,6 +222,28 @@ pub(crate) fn simulate_with(
         t0: plan.spin_steps as f64 * sys.params().dt,
         system: sys.describe(),
     })
+}
+
+/// Checks the memory of a run of `members` × `frames` against the budget: the trajectory and
+/// one member's buffers per thread (workspace, two spectra, a field).
+fn check_memory(sys: &AcSystem, members: usize, frames: usize) -> Result<()> {
+    let n = sys.n();
+    let threads = rayon::current_num_threads().min(members).max(1);
+    let per_member = sys.workspace_bytes() + 2 * 16 * sys.spectral().spec_len() + 8 * n * n;
+    crate::budget::Request::new("simulate")
+        .buffer(
+            "the trajectory",
+            &[("members", members), ("frames", frames), ("", n), ("", n)],
+            8,
+        )
+        .buffer(
+            "the per-thread buffers",
+            &[("threads", threads)],
+            per_member,
+        )
+        .fix("use fewer members, a shorter duration or a larger save_every")
+        .check()?;
+    Ok(())
 }
 
 /// One member: initial state, spin-up and record into `out` (`frames * n * n`).

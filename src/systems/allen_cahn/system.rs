@@ -49,6 +49,16 @@ impl AcSystem {
     /// Validates `params` and precomputes the symbols.
     pub fn new(params: AcParams) -> Result<Self> {
         params.validate()?;
+        // The wavenumber tables of `Spectral2d` (3 × f64) and the five symbols below
+        // (3 × f64, 2 × complex): 80 bytes per coefficient of the half spectrum.
+        crate::budget::Request::new(format!("a {n}×{n} grid", n = params.n))
+            .buffer(
+                "the spectral tables",
+                &[("", params.n), ("modes", params.n / 2 + 1)],
+                80,
+            )
+            .fix("use a smaller n")
+            .check()?;
         let sp = Spectral2d::new(params.n)?;
         let len = sp.spec_len();
         let (n, dt) = (params.n as f64, params.dt);
@@ -107,6 +117,12 @@ impl AcSystem {
             "{kind} N={} λ={} κ={} U={} γ={} ε²={} dt={}",
             p.n, p.lambda, p.kappa, p.u, p.gamma, p.eps2, p.dt
         )
+    }
+
+    /// Bytes of one [`AcWorkspace`] (for memory checks of runs that make one per thread).
+    pub fn workspace_bytes(&self) -> usize {
+        let (n, len) = (self.p.n, self.sp.spec_len());
+        self.sp.workspace_bytes() + 3 * 16 * len + 2 * 8 * n * n
     }
 
     /// A fresh workspace (allocates once; reuse it).

@@ -28,9 +28,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Steps between Ctrl-C polls / progress updates.
 pub(crate) const POLL_EVERY: u64 = 256;
 
-/// Largest trajectory (bytes) [`simulate_ns`] will allocate.
-pub const MAX_TRAJECTORY_BYTES: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
-
 /// The full state of one member: vorticity and forcing phases at time `t`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NsState {
@@ -233,6 +230,7 @@ fn check_opts(sys: &NsSystem, o: &NsRunOpts, init: Option<&[NsState]>) -> Result
             o.duration
         )));
     }
+    // A duration beyond usize frames saturates; the memory check below refuses it.
     let frames = (o.duration / lag).round() as usize;
     if frames == 0 {
         return Err(Error::invalid(format!(
@@ -241,16 +239,26 @@ fn check_opts(sys: &NsSystem, o: &NsRunOpts, init: Option<&[NsState]>) -> Result
             o.duration
         )));
     }
-    let bytes = (o.members * frames * sys.n() * sys.n() * 8) as f64;
-    if bytes > MAX_TRAJECTORY_BYTES {
-        return Err(Error::invalid(format!(
-            "the trajectory would take {:.1} GB ({} members × {frames} frames × {}²); use \
-             fewer members, a shorter duration or a larger save_every",
-            bytes / 1e9,
-            o.members,
-            sys.n()
-        )));
-    }
+    let n = sys.n();
+    let threads = rayon::current_num_threads().min(o.members).max(1);
+    crate::budget::Request::new("simulate")
+        .buffer(
+            "the trajectory",
+            &[("members", o.members), ("frames", frames), ("", n), ("", n)],
+            8,
+        )
+        .buffer(
+            "the final states",
+            &[("members", o.members), ("", n), ("", n)],
+            8,
+        )
+        .buffer(
+            "the per-thread buffers",
+            &[("threads", threads)],
+            sys.member_bytes(),
+        )
+        .fix("use fewer members, a shorter duration or a larger save_every")
+        .check()?;
     if let Some(init) = init {
         if init.len() != o.members && init.len() != 1 {
             return Err(Error::shape(format!(
@@ -329,7 +337,9 @@ pub fn simulate_ns_with_states(
     let (spin, frames) = check_opts(sys, opts, init)?;
     let n = sys.n();
     let mut data = Array4::<f64>::zeros((opts.members, frames, n, n));
-    let total = opts.members as u64 * (spin + (frames as u64 - 1) * opts.save_every as u64);
+    let total = (opts.members as u64).saturating_mul(
+        spin.saturating_add((frames as u64 - 1).saturating_mul(opts.save_every as u64)),
+    );
     let progress = Progress::new(total, "navier-stokes", "member-steps");
     let stop = AtomicBool::new(false);
     let results: Vec<Result<NsState>> = data

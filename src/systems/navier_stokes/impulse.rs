@@ -195,16 +195,26 @@ fn check(sys: &NsSystem, starts: &[NsState], o: &NsImpulseOpts) -> Result<()> {
             o.pixel[0], o.pixel[1]
         )));
     }
-    let bytes = (2 * o.window * n * n * 8) as f64;
-    if bytes > 2e9 {
-        return Err(Error::invalid(format!(
-            "window = {} lags of {n}×{n} need {:.1} GB per accumulator; use fewer lags or a \
-             larger save_every",
-            o.window,
-            bytes / 1e9
-        )));
-    }
+    // The total's four running sums and the standard error, one running mean per chain in
+    // flight, and each such chain's buffers (a member with workspace, two copies and a
+    // control spectrum, a difference spectrum and the sign field).
+    let in_flight = chunk_len().min(starts.len().min(o.experiments));
+    let per_chain = sys.member_bytes() + 4 * 16 * sys.spectral().spec_len() + 16 * n * n;
+    crate::budget::Request::new("ns_impulse_response")
+        .buffer(
+            "the accumulators",
+            &[("", 5 + in_flight), ("lags", o.window), ("", n), ("", n)],
+            8,
+        )
+        .buffer("the chain buffers", &[("chains", in_flight)], per_chain)
+        .fix("use a shorter window (fewer lags) or a larger save_every")
+        .check()?;
     Ok(())
+}
+
+/// Chains run at once (their accumulators are merged in chain order after each chunk).
+fn chunk_len() -> usize {
+    (2 * rayon::current_num_threads()).max(1)
 }
 
 /// Scratch of one chain.
@@ -363,8 +373,12 @@ pub fn impulse_ns(sys: &NsSystem, starts: &[NsState], opts: &NsImpulseOpts) -> R
     let e = opts.experiments;
     let chains = starts.len().min(e);
     let per_chain = |c: usize| (e - c).div_ceil(chains);
-    let progress = Progress::new((e * opts.window) as u64, "impulse ensemble", "lags");
-    let chunk = (2 * rayon::current_num_threads()).max(1);
+    let progress = Progress::new(
+        (e as u64).saturating_mul(opts.window as u64),
+        "impulse ensemble",
+        "lags",
+    );
+    let chunk = chunk_len();
     let mut total = Total::new(opts.window * n * n, e);
     for lo in (0..chains).step_by(chunk) {
         let hi = (lo + chunk).min(chains);

@@ -2,9 +2,6 @@
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// Largest grid accepted (larger is almost certainly a typo: a 1024² field is 8 MB per frame).
-pub const MAX_N: usize = 1024;
-
 /// Parameters of the vorticity equation on the `n`×`n` periodic grid of [0, 2π)²
 ///
 /// ```text
@@ -68,9 +65,11 @@ impl NsParams {
     /// Checks every value; the error names the bad value and the fix.
     pub fn validate(&self) -> Result<()> {
         let p = self;
-        if p.n < 8 || !p.n.is_multiple_of(2) || p.n > MAX_N {
+        // No fixed upper bound: the memory a grid takes is checked against the budget
+        // (`crate::budget`) when the system and its runs are built.
+        if p.n < 8 || !p.n.is_multiple_of(2) {
             return Err(Error::invalid(format!(
-                "n = {} must be even and between 8 and {MAX_N}; pass e.g. n: 32",
+                "n = {} must be even and at least 8; pass e.g. n: 32",
                 p.n
             )));
         }

@@ -91,6 +91,14 @@ impl NsSystem {
     pub fn new(params: NsParams) -> Result<Self> {
         params.validate()?;
         let n = params.n;
+        // Per coefficient of the half spectrum: the wavenumber tables (3 × f64), L_k (complex)
+        // and four more f64 symbols, and at most one forcing term (32 bytes); per grid point
+        // the forcing index and at most one forced mode (8 + 16 bytes).
+        crate::budget::Request::new(format!("navier_stokes: a {n}×{n} grid"))
+            .buffer("the spectral tables", &[("", n), ("modes", n / 2 + 1)], 104)
+            .buffer("the forcing tables", &[("", n), ("", n)], 24)
+            .fix("use a smaller n")
+            .check()?;
         let sp = Spectral2d::new(n)?;
         let len = sp.spec_len();
         let (mut lin, mut inv_k2) = (Vec::with_capacity(len), Vec::with_capacity(len));
@@ -197,6 +205,15 @@ impl NsSystem {
             self.forcing.phases_len(),
             p.mean_forcing_removal
         )
+    }
+
+    /// Bytes of one member in flight: an [`NsWorkspace`], the member's spectrum and forcing
+    /// path (four spectra and its phases) and one real field (for memory checks of runs that
+    /// hold one per thread).
+    pub fn member_bytes(&self) -> usize {
+        let (len, nn) = (self.sp.spec_len(), self.p.n * self.p.n);
+        let workspace = self.sp.workspace_bytes() + 7 * 16 * len + 7 * 8 * nn;
+        workspace + 4 * 16 * len + 24 * self.forcing.phases_len() + 8 * nn
     }
 
     /// A fresh workspace (allocates once; reuse it).

@@ -87,9 +87,6 @@ impl Default for SdeRunOpts {
     }
 }
 
-/// Trajectories larger than this are refused (they would not fit in memory).
-const MAX_BYTES: f64 = 32.0 * 1024.0 * 1024.0 * 1024.0;
-
 /// Validated step counts of a run.
 pub(crate) struct Plan {
     pub spin_steps: usize,
@@ -165,17 +162,13 @@ impl Sde {
         let what = format!("simulate '{name}'");
         let p = plan(&what, opts.dt, opts.spinup, opts.duration, opts.save_every)?;
         let m = starts.nrows();
-        let bytes = (m * d) as f64 * p.frames as f64 * 8.0;
-        if bytes > MAX_BYTES {
-            return Err(Error::invalid(format!(
-                "{what}: the trajectory would take {:.1} GiB ({m} members × {} frames × {d}); \
-                 increase save_every or reduce members/duration",
-                bytes / 1073741824.0,
-                p.frames
-            )));
-        }
+        check_trajectory(&what, m, p.frames, d)?;
         let stepper = Stepper::new(self, opts.method.scheme(), opts.dt);
-        let total = (m * (p.spin_steps + (p.frames - 1) * opts.save_every)) as u64;
+        let total =
+            (m as u64)
+                .saturating_mul((p.spin_steps as u64).saturating_add(
+                    ((p.frames - 1) as u64).saturating_mul(opts.save_every as u64),
+                ));
         let progress = Progress::new(total, &what, "member-steps");
         let mut data = Array3::<f64>::zeros((m, p.frames, d));
         let run = |(mi, out): (usize, ArrayViewMut2<f64>)| -> Result<()> {
@@ -217,6 +210,10 @@ impl Sde {
                 "simulate '{name}': members = 0; pass members ≥ 1"
             )));
         }
+        // Check the whole run before the start states are made: both scale with members.
+        let what = format!("simulate '{name}'");
+        let p = plan(&what, opts.dt, opts.spinup, opts.duration, opts.save_every)?;
+        check_trajectory(&what, m, p.frames, d)?;
         let bad_len = |len: usize| {
             Error::shape(format!(
                 "simulate '{name}': init has length {len} but D = {d}; pass {d} values"
@@ -248,6 +245,21 @@ impl Sde {
             }
         }
     }
+}
+
+/// Checks a run of `m` members × `frames` frames of dimension `d` against the memory budget:
+/// the trajectory plus the start states (`[M, D]`).
+fn check_trajectory(what: &str, m: usize, frames: usize, d: usize) -> Result<()> {
+    crate::budget::Request::new(what)
+        .buffer(
+            "the trajectory",
+            &[("members", m), ("frames", frames), ("values", d)],
+            8,
+        )
+        .buffer("the start states", &[("members", m), ("values", d)], 8)
+        .fix("use fewer members, a shorter duration or a larger save_every")
+        .check()?;
+    Ok(())
 }
 
 /// Steps between Ctrl-C polls and progress updates.

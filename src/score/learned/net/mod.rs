@@ -53,6 +53,111 @@ fn is_le_one(v: &usize) -> bool {
 }
 
 impl NetConfig {
+    /// Number of trainable scalars, computed with checked arithmetic before any weight (or
+    /// the parameter list, which grows with `layers`) exists; `None` above `usize::MAX`.
+    /// For conv nets every layer is counted with the largest kernel (an upper bound).
+    pub(crate) fn param_bound(&self) -> Option<usize> {
+        let lin = |fan_in: usize, out: usize| fan_in.checked_add(1)?.checked_mul(out);
+        let conv = |cin: usize, cout: usize, k: usize| {
+            cin.checked_mul(k)?
+                .checked_mul(k)?
+                .checked_add(1)?
+                .checked_mul(cout)
+        };
+        let d = self
+            .state_shape
+            .iter()
+            .try_fold(1usize, |a, &n| a.checked_mul(n))?;
+        let emb = || lin(2 * layers::N_FREQ + 1, self.emb);
+        let (c, k, e) = (self.channels, self.kernel, self.emb);
+        match self.arch {
+            Arch::Mlp => {
+                let first = lin(d.checked_add(1)?, self.hidden)?;
+                let hidden =
+                    lin(self.hidden, self.hidden)?.checked_mul(self.layers.saturating_sub(1))?;
+                let out = lin(self.hidden, d)?;
+                first.checked_add(hidden)?.checked_add(out)
+            }
+            Arch::Conv => {
+                let per_layer = conv(c, c, k)?.checked_add(lin(e, c)?)?;
+                let skip = self.skip.checked_mul(self.skip)?.checked_add(1)?;
+                per_layer
+                    .checked_mul(self.layers)?
+                    .checked_add(emb()?)?
+                    .checked_add(skip)?
+                    .checked_add(self.n_poly())
+            }
+            Arch::Unet => {
+                // The largest block is 4c → 2c; eight blocks bound the total.
+                let c4 = c.checked_mul(4)?;
+                let block = conv(c4, c4, k)?.checked_add(lin(e, c4)?)?;
+                block.checked_mul(8)?.checked_add(emb()?)
+            }
+        }
+    }
+
+    /// A memory request for training this network: the standardised data (training and
+    /// validation copies, the validation batches and the copy used to pick σ_max, all f32),
+    /// the weights with their gradients, Adam moments, EMA and best copies, the activations
+    /// of a minibatch of `rows` rows (forward and backward) and, for conv nets, the per-chunk
+    /// im2col buffers.
+    pub(crate) fn training_request(
+        &self,
+        n_train: usize,
+        n_val: usize,
+        rows: usize,
+    ) -> crate::budget::Request {
+        let d = self
+            .state_shape
+            .iter()
+            .try_fold(1usize, |a, &n| a.checked_mul(n))
+            .unwrap_or(usize::MAX);
+        let params = self.param_bound().unwrap_or(usize::MAX);
+        let samples = n_train
+            .saturating_mul(2)
+            .saturating_add(n_val.saturating_mul(3));
+        // Activation values per row: pre-activations, activations and their gradients.
+        let (width, depth) = match self.arch {
+            Arch::Mlp => (self.hidden, self.layers),
+            Arch::Conv => (self.channels.saturating_mul(d), self.layers),
+            Arch::Unet => (self.channels.saturating_mul(d), 16),
+        };
+        let mut r = crate::budget::Request::new("train_score")
+            .buffer(
+                "the standardised data",
+                &[("rows", samples), ("values", d)],
+                4,
+            )
+            .buffer(
+                "the weights and optimiser state",
+                &[("", 8), ("parameters", params)],
+                4,
+            )
+            .buffer(
+                "the activations",
+                &[
+                    ("rows", rows),
+                    ("", 4),
+                    ("layers", depth.saturating_add(1)),
+                    ("", width.max(d)),
+                ],
+                4,
+            );
+        if self.arch != Arch::Mlp {
+            let cols = self
+                .channels
+                .saturating_mul(4)
+                .saturating_mul(self.kernel)
+                .saturating_mul(self.kernel);
+            r = r.buffer(
+                "the convolution buffers",
+                &[("chunks", 16), ("", 2), ("", cols), ("values", d)],
+                4,
+            );
+        }
+        r.fix("use a smaller network (hidden, layers, channels), a smaller batch or fewer samples")
+    }
+
     /// Number of pointwise polynomial coefficients on the linear path (powers 2..=degree).
     pub(crate) fn n_poly(&self) -> usize {
         if self.skip > 0 {
