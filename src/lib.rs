@@ -8,12 +8,16 @@
 //! - [`plot`]: PNG/SVG figures with an embedded font.
 //! - [`engine`]: the Rhai engine constructor and every exported function.
 //! - [`repl`]: the interactive session.
+//! - Ground layer (imports nothing above it): [`error`], [`trajectory`], [`rng`], [`stats`]
+//!   (between-group standard errors), [`warn`] (the warning channel), [`progress`], [`io`].
 pub mod error;
 pub mod interrupt;
 pub mod io;
 pub mod progress;
 pub mod rng;
+pub mod stats;
 pub mod trajectory;
+pub mod warn;
 
 pub mod plot;
 pub mod response;

@@ -114,11 +114,12 @@ fn replicate(leave: Option<usize>) -> String {
 /// `C(t) = ⟨(x(t) − μ)(x(0) − μ)ᵀ⟩`. Name "Gaussian FDT", normalised. Errors if C(0) is
 /// singular (naming the component).
 pub fn gaussian_fdt_vec(traj: &Trajectory, lags: usize) -> Result<Response> {
-    let mut x = vec_data(traj, lags, "gaussian_fdt_vec")?;
+    let mut x = vec_data(traj, lags, "gaussian_fdt")?;
     let mu = component_mean(&x);
     x -= &mu;
     let (m, t, _) = x.dim();
     let batching = Batching::auto(m, t, lags)?;
+    batching.warn_if_few("gaussian_fdt", m, t, lags);
     let bc = xcorr_batched(x.view(), x.view(), lags, &batching)?;
     let (values, se) = jackknife(bc.batches(), |leave| {
         let c = bc.estimate(leave);
@@ -138,12 +139,13 @@ pub fn gaussian_fdt_vec(traj: &Trajectory, lags: usize) -> Result<Response> {
 
 /// Per-batch sums of `(x(t+τ) − μ) s(x(t))ᵀ` for [`gfdt_vec`].
 pub fn score_xcorr_vec(traj: &Trajectory, score: &dyn Score, lags: usize) -> Result<BatchedCorr> {
-    let mut x = vec_data(traj, lags, "gfdt_vec")?;
+    let mut x = vec_data(traj, lags, "gfdt")?;
     let s = score_trajectory(&x, score)?;
     let mu = component_mean(&x);
     x -= &mu;
     let (m, t, _) = x.dim();
     let batching = Batching::auto(m, t, lags)?;
+    batching.warn_if_few("gfdt", m, t, lags);
     xcorr_batched(x.view(), s.view(), lags, &batching)
 }
 

@@ -15,7 +15,10 @@
 //! denominator) over the E experiments. Experiment e draws its noise from
 //! `stream_rng(seed, e)` and the reduction runs in experiment order, so the result is
 //! bit-identical for any thread count; experiments run in parallel when the system,
-//! perturbation and observables are all `parallel_safe`.
+//! perturbation and observables are all `parallel_safe`. When `starts` repeats a state (fewer
+//! distinct states G than experiments), the experiments from one state are not independent:
+//! the standard error is then computed between the G states
+//! ([`crate::stats::BetweenGroups`]) and a warning says so.
 use crate::progress::Progress;
 use crate::response::Response;
 use crate::rng::stream_rng;
@@ -196,6 +199,50 @@ fn run(
         mean += r;
     }
     mean /= e_count as f64;
+    let (ids, groups) = crate::stats::distinct_rows(
+        starts
+            .outer_iter()
+            .map(|r| r.iter().copied().collect::<Vec<_>>()),
+    );
+    if groups < e_count {
+        // Repeated start states: experiments from one state are not independent (module docs).
+        crate::warn::warn(crate::stats::reuse_warning(
+            &format!("{label}_ensemble"),
+            e_count,
+            e_count,
+            groups,
+        ));
+        let mut total = crate::stats::BetweenGroups::new(lags * n_obs, e_count);
+        for g in 0..groups {
+            let members: Vec<&Array2<f64>> = per
+                .iter()
+                .zip(&ids)
+                .filter(|(_, &i)| i == g)
+                .map(|(r, _)| r)
+                .collect();
+            let mut gm = Array2::<f64>::zeros((lags, n_obs));
+            for r in &members {
+                gm += *r;
+            }
+            gm /= members.len() as f64;
+            total.add(&crate::stats::GroupMean {
+                count: members.len(),
+                mean: gm.iter().copied().collect(),
+            });
+        }
+        let stderr = total.stderr().map(|se| {
+            Array2::from_shape_vec((lags, n_obs), se)
+                .expect("length is lags·n_obs")
+                .into_dyn()
+        });
+        return Ok(Response {
+            name: format!("ensemble ({label})"),
+            dt: opts.dt * opts.save_every as f64,
+            values: mean.into_dyn(),
+            stderr,
+            normalized: false,
+        });
+    }
     let stderr = (e_count >= 2).then(|| {
         let mut var = Array2::<f64>::zeros((lags, n_obs));
         for r in &per {

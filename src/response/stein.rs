@@ -200,6 +200,17 @@ pub fn stein_check(traj: &Trajectory, score: &dyn Score, max_frames: usize) -> R
         )));
     }
     let ranges = batch_ranges(&starts, sel.len());
+    if ranges.len() < crate::stats::MIN_BATCHES {
+        crate::warn::warn(super::batching::few_batches_message(
+            "stein",
+            ranges.len(),
+            &format!("{} frames", sel.len()),
+            &format!(
+                "use ≥ {} frames (max_frames) from a longer trajectory",
+                crate::stats::MIN_BATCHES
+            ),
+        ));
+    }
     let shape = traj.state_shape().to_vec();
     let grid = shape.len() == 2 && shape[0] == shape[1] && Spectral2d::new(shape[0]).is_ok();
     let kind = if grid {
