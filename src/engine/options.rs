@@ -108,15 +108,56 @@ fn short_type_name<T>() -> String {
 fn explain_serde(msg: &str) -> String {
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         if let Some((got, exp)) = rest.split_once(", expected ") {
-            return format!("has the wrong type: expected {exp}, got {got}");
+            return format!(
+                "has the wrong type: expected {}, got {}",
+                user_words(exp),
+                user_value(got)
+            );
         }
     }
     if let Some(rest) = msg.strip_prefix("invalid value: ") {
         if let Some((got, exp)) = rest.split_once(", expected ") {
-            return format!("has an invalid value: expected {exp}, got {got}");
+            return format!(
+                "has an invalid value: expected {}, got {}",
+                user_words(exp),
+                user_value(got)
+            );
         }
     }
-    msg.to_string()
+    user_words(msg)
+}
+
+/// serde's Rust type names in an "expected …" phrase, in a researcher's words ("usize" → "a
+/// whole number ≥ 0"); other words unchanged.
+fn user_words(s: &str) -> String {
+    let word = |w: &str| match w {
+        "usize" | "u64" | "u32" | "u16" | "u8" => Some("a whole number ≥ 0"),
+        "i64" | "i32" | "i16" | "i8" => Some("an integer"),
+        "f64" | "f32" => Some("a number"),
+        _ => None,
+    };
+    s.split(' ')
+        .map(|w| {
+            let core = w.trim_end_matches([',', ';', ')']);
+            match word(core) {
+                Some(u) => format!("{u}{}", &w[core.len()..]),
+                None => w.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("a sequence", "an array")
+}
+
+/// serde's description of the value found ("floating point `2.5`", "integer `-1`") as the
+/// value itself.
+fn user_value(got: &str) -> String {
+    for p in ["floating point ", "integer "] {
+        if let Some(v) = got.strip_prefix(p) {
+            return v.trim_matches('`').to_string();
+        }
+    }
+    got.to_string()
 }
 
 /// The field names of struct `T`, found by asking its `Deserialize` impl (`None` if `T` is not
@@ -200,7 +241,7 @@ pub fn dynamic_to_json(v: &Dynamic, path: &str) -> Result<Value, String> {
     if let Ok(x) = v.as_float() {
         return serde_json::Number::from_f64(x)
             .map(Value::Number)
-            .ok_or_else(|| format!("'{path}' is {x}; JSON cannot hold NaN or infinity"));
+            .ok_or_else(|| format!("'{path}' is {x}; give a finite number"));
     }
     if let Ok(c) = v.as_char() {
         return Ok(Value::String(c.to_string()));
@@ -227,8 +268,8 @@ pub fn dynamic_to_json(v: &Dynamic, path: &str) -> Result<Value, String> {
         return dynamic_to_json(&a.to_dynamic_nested(), path);
     }
     Err(format!(
-        "'{path}' is a {}, which cannot be converted to data (numbers, strings, arrays, maps, ndarrays)",
-        v.type_name()
+        "'{path}' is {}, which cannot be converted to data (numbers, strings, arrays, maps, ndarrays)",
+        crate::engine::handles::script_type(v)
     ))
 }
 

@@ -29,7 +29,8 @@ fn vec_data(traj: &Trajectory, lags: usize, who: &str) -> Result<Array3<f64>> {
     let (m, t, d) = (traj.members(), traj.frames(), traj.state_dim());
     if m == 0 || t == 0 || d == 0 {
         return Err(Error::invalid(format!(
-            "{who}: empty trajectory {:?}",
+            "{who}: the trajectory {:?} is empty; it needs ≥ 1 member, ≥ 2 frames and ≥ 1 \
+             value per state",
             traj.data.shape()
         )));
     }

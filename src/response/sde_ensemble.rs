@@ -99,14 +99,14 @@ pub fn starts_from_trajectory(traj: &Trajectory, n: usize, spacing: f64) -> Resu
     let (m, t, d) = (traj.members(), traj.frames(), traj.state_dim());
     if n == 0 || !(spacing >= 0.0 && spacing.is_finite()) {
         return Err(Error::invalid(format!(
-            "starts_from_trajectory: n = {n}, spacing = {spacing}; pass n ≥ 1 and spacing ≥ 0"
+            "start_states: count = {n}, spacing = {spacing}; pass count ≥ 1 and spacing ≥ 0"
         )));
     }
     let stride = ((spacing / traj.dt).round() as usize).max(1);
     let avail = t.div_ceil(stride) * m;
     if avail < n {
         return Err(Error::invalid(format!(
-            "starts_from_trajectory: the trajectory ({m} members × {t} frames) gives only {avail} \
+            "start_states: the trajectory ({m} members × {t} frames) gives only {avail} \
              starts {spacing} time units apart, {n} requested; simulate longer or more members, or \
              reduce the spacing"
         )));
@@ -115,7 +115,7 @@ pub fn starts_from_trajectory(traj: &Trajectory, n: usize, spacing: f64) -> Resu
         .data
         .view()
         .into_shape_with_order((m, t, d))
-        .map_err(|e| Error::shape(format!("starts_from_trajectory: {e}")))?;
+        .map_err(|e| Error::shape(format!("start_states: {e}")))?;
     let mut out = Array2::zeros((n, d));
     let mut k = 0;
     'outer: for f in (0..t).step_by(stride) {

@@ -112,7 +112,14 @@ pub mod io_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn save_json(path: &str, value: Dynamic) -> Res<()> {
-        let j = dynamic_to_json(&value, "value").map_err(|e| rt(format!("save_json: {e}")))?;
+        let j = dynamic_to_json(&value, "value").map_err(|e| {
+            let why = if e.contains("finite") {
+                " (a JSON file cannot hold NaN or infinity)"
+            } else {
+                ""
+            };
+            rt(format!("save_json: {e}{why}"))
+        })?;
         let mut text = serde_json::to_string_pretty(&j).map_err(|e| Error::io(path, e))?;
         text.push('\n');
         write_bytes(Path::new(path), text.as_bytes())?;
@@ -208,7 +215,7 @@ pub mod io_api {
         } else {
             return Err(rt(format!(
                 "save_csv: rows must be an array of rows or an ndarray, got {}",
-                rows.type_name()
+                crate::engine::handles::script_type(&rows)
             )));
         }
         write_bytes(Path::new(path), out.as_bytes())?;

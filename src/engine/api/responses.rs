@@ -376,8 +376,8 @@ pub fn responses_of(
                 .try_cast::<crate::response::Response>()
                 .ok_or_else(|| {
                     crate::engine::error::rt(format!(
-                        "{what}: item {i} is a {}, expected a response",
-                        d.type_name()
+                        "{what}: item {i} is {}, expected a response",
+                        crate::engine::handles::script_type(d)
                     ))
                 })
         })

@@ -302,6 +302,16 @@ pub mod sde_api {
                 }
             }
         };
+        if d == 0 {
+            return Err(rt(format!(
+                "sde: the noise has shape {:?}, so the state would have D = 0 components; pass a \
+                 noise with D ≥ 1 rows (a vector of D values, a [D, K] matrix, or a number with \
+                 dim: D), and a drift closure returning D numbers",
+                NdArray::from_dynamic(&noise, "sde: noise")
+                    .map(|a| a.shape().to_vec())
+                    .unwrap_or_default()
+            )));
+        }
         if let Some(d0) = dim {
             if d0 != d {
                 return Err(rt(format!(

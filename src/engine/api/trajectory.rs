@@ -44,6 +44,20 @@ pub mod trajectory_api {
                 a.shape()
             )));
         }
+        if a.size() == 0 {
+            let sh = a.shape();
+            let which = if sh[0] == 0 {
+                "no members"
+            } else if sh[1] == 0 {
+                "no frames"
+            } else {
+                "states with no values"
+            };
+            return Err(rt(format!(
+                "trajectory: data has shape {sh:?}: {which}; pass [members ≥ 1, frames ≥ 1, \
+                 ...state] with at least one value per state"
+            )));
+        }
         if !a.all_finite() {
             return Err(rt("trajectory: data contains NaN or infinity"));
         }
@@ -51,7 +65,7 @@ pub mod trajectory_api {
             data: a.into_owned(),
             dt,
             t0: 0.0,
-            system: "user data".into(),
+            system: crate::trajectory::USER_DATA.into(),
         }))
     }
 
