@@ -37,7 +37,11 @@ pub struct ModelHandle(pub Arc<crate::score::learned::LearnedModel>);
 /// The script name of a value's type with its article, for messages ("a trajectory", "an
 /// integer", "a map"): never a Rust path such as `fdtlab::engine::handles::TrajHandle`.
 pub fn script_type(v: &rhai::Dynamic) -> String {
-    let full = v.type_name();
+    script_type_name(v.type_name())
+}
+
+/// [`script_type`] from a type name as Rhai reports it (e.g. the `Err` of `Dynamic::as_int`).
+pub fn script_type_name(full: &str) -> String {
     let short = full.rsplit("::").next().unwrap_or(full);
     let name = match short {
         "i64" | "i32" | "INT" => "integer",

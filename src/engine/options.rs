@@ -70,6 +70,25 @@ pub fn parse_opts<T: DeserializeOwned>(map: Map, what: &str) -> Result<T, Box<Ev
     }
 }
 
+/// Checks the keys of a map read by hand (nested maps such as plot panels and series, or
+/// options holding closures): an unknown key is an error naming it, a "did you mean"
+/// suggestion and the valid keys, like [`parse_opts`]. `what` names the place
+/// ("plot_lines: panel 0").
+pub fn check_keys(map: &Map, valid: &[&str], what: &str) -> Result<(), Box<EvalAltResult>> {
+    for key in map.keys() {
+        if !valid.contains(&key.as_str()) {
+            let hint = closest(key, valid.iter().copied())
+                .map(|s| format!(" (did you mean '{s}'?)"))
+                .unwrap_or_default();
+            return Err(rt(format!(
+                "{what}: unknown key '{key}'{hint}; valid keys are: {}",
+                valid.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Removes `key` from `map` and casts it to `T` (for handle-type options such as function
 /// pointers or models that cannot go through [`parse_opts`]). `Ok(None)` if absent.
 pub fn take<T: Clone + 'static>(
@@ -220,7 +239,15 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// The candidate closest to `key` if it is close enough to be a plausible typo.
 pub fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
-        .map(|c| (edit_distance(key, c), c))
+        .map(|c| {
+            // A case slip ('g' for 'G') is the closest match of all.
+            let d = if key.eq_ignore_ascii_case(c) {
+                0
+            } else {
+                edit_distance(key, c)
+            };
+            (d, c)
+        })
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
