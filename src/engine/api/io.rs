@@ -1,4 +1,5 @@
-//! Script API for files and run settings: `.npy`, JSON, CSV, `out_path`, `is_quick`, timing.
+//! Script API for files and run settings: `.npy`, JSON, CSV, `out_path`, `is_quick`, timing,
+//! and `warnings()`.
 //! Every write is atomic ([`crate::io::atomic`]).
 use rhai::plugin::*;
 use rhai::Module;
@@ -262,6 +263,27 @@ pub mod io_api {
     /// ```
     pub fn now() -> FLOAT {
         super::clock()
+    }
+
+    /// The warnings printed since the previous call, oldest first, as an array of strings
+    /// (at most the last 256). A warning is printed (`warning: ...` on stderr) when a result
+    /// is computed but would mislead without a word: start states reused by more experiments,
+    /// error bars from too few batches, a training run that diverged. Use it to check or log
+    /// them from a script; each call returns only the new ones.
+    ///
+    /// ```rhai
+    /// let sys = ou(#{ n: 8 });
+    /// let tr = sys.simulate(#{ members: 2, spinup: 5.0, duration: 20.0 });
+    /// warnings(); // forget earlier ones
+    /// impulse_response(sys, start_states(tr, 5.0, 2), #{ experiments: 4, window: 2.0 });
+    /// let w = warnings();
+    /// assert(w.some(|m| m.contains("4 experiments from only 2 start states")));
+    /// ```
+    pub fn warnings() -> Array {
+        crate::warn::take_warnings()
+            .into_iter()
+            .map(Dynamic::from)
+            .collect()
     }
 
     /// Seconds elapsed since the reading `t` of `now()`.
