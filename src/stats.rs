@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn uncertainty_of_a_standard_error() {
-        assert!((se_uncertainty(2) - 0.7071).abs() < 1e-4);
+        assert!((se_uncertainty(2) - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-15);
         assert!((se_uncertainty(8) - 0.2673).abs() < 1e-4);
         assert!(se_uncertainty(1).is_infinite());
     }

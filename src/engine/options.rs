@@ -100,7 +100,7 @@ pub fn take<T: Clone + 'static>(
         None => Ok(None),
         Some(v) if v.is_unit() => Ok(None),
         Some(v) => {
-            let tn = v.type_name().to_string();
+            let tn = super::handles::script_type(&v);
             v.try_cast::<T>().map(Some).ok_or_else(|| {
                 rt(format!(
                     "{what}: option '{key}' has the wrong type: expected {}, got {tn}",
@@ -113,12 +113,9 @@ pub fn take<T: Clone + 'static>(
 
 fn short_type_name<T>() -> String {
     let full = std::any::type_name::<T>();
-    let name = full.rsplit("::").next().unwrap_or(full);
-    match name {
-        "NdArray" => "ndarray".into(),
-        "ModelHandle" => "model".into(),
-        "FnPtr" => "function (Fn(\"name\") or a closure |x| ...)".into(),
-        other => other.into(),
+    match full.rsplit("::").next().unwrap_or(full) {
+        "FnPtr" => "a function (Fn(\"name\") or a closure |x| ...)".into(),
+        _ => super::handles::script_type_name(full),
     }
 }
 
