@@ -311,10 +311,12 @@ fn impulse_with(
 }
 
 /// [`impulse_with`] when experiments share start states: experiment e starts from
-/// `starts[e mod S]`, whose distinct-state label is `ids[e mod S]` (of `groups`); each group's
-/// experiments are averaged in experiment order, the groups run in parallel in fixed batches
-/// and are merged in group order, and the standard error is the between-group one (module
-/// docs).
+/// `starts[e mod S]`, whose distinct-state label is `ids[e mod S]` (of `groups`). The
+/// experiments of each group, in experiment order, are cut into chunks of [`CHUNK`]; chunks
+/// run in parallel in fixed batches and are merged in (group, chunk) order, so a group's mean
+/// is complete when its last chunk is merged (one open group accumulator at a time) and the
+/// result does not depend on the thread count. The standard error is the between-group one
+/// (module docs).
 fn impulse_grouped(
     sys: &AcSystem,
     starts: &ArrayView3<f64>,
@@ -326,18 +328,33 @@ fn impulse_grouped(
 ) -> Result<Response> {
     let n = sys.n();
     let len = plan.lags * n * n;
-    let s_count = ids.len();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    for e in 0..opts.experiments {
+        members[ids[e % ids.len()]].push(e);
+    }
+    let tasks: Vec<(usize, &[usize])> = members
+        .iter()
+        .enumerate()
+        .flat_map(|(g, m)| m.chunks(CHUNK).map(move |c| (g, c)))
+        .collect();
     let abort = AtomicBool::new(false);
     let mut total = crate::stats::BetweenGroups::new(len, opts.experiments);
-    for g0 in (0..groups).step_by(BATCH) {
-        let g1 = (g0 + BATCH).min(groups);
-        let means: Vec<Result<crate::stats::GroupMean>> = (g0..g1)
-            .into_par_iter()
-            .map(|g| {
+    let mut open: Option<(usize, Acc)> = None;
+    let close = |open: Option<(usize, Acc)>, total: &mut crate::stats::BetweenGroups| {
+        if let Some((_, acc)) = open {
+            total.add(&crate::stats::GroupMean {
+                count: acc.count,
+                mean: acc.mean,
+            });
+        }
+    };
+    for batch in tasks.chunks(BATCH) {
+        let accs: Vec<Result<Acc>> = batch
+            .par_iter()
+            .map(|(_, es)| {
                 let mut ew = ExpWork::new(sys);
                 let mut acc = Acc::new(len);
-                let members = (0..opts.experiments).filter(|e| ids[e % s_count] == g);
-                for (j, e) in members.enumerate() {
+                for (j, &e) in es.iter().enumerate() {
                     if abort.load(Ordering::Relaxed) {
                         break;
                     }
@@ -361,16 +378,21 @@ fn impulse_grouped(
                         p.inc(1);
                     }
                 }
-                Ok(crate::stats::GroupMean {
-                    count: acc.count,
-                    mean: acc.mean,
-                })
+                Ok(acc)
             })
             .collect();
-        for m in means {
-            total.add(&m?);
+        for ((g, _), a) in batch.iter().zip(accs) {
+            let a = a?;
+            if open.as_ref().map(|o| o.0) != Some(*g) {
+                close(open.take(), &mut total);
+                open = Some((*g, Acc::new(len)));
+            }
+            if let Some((_, acc)) = open.as_mut() {
+                acc.merge(&a);
+            }
         }
     }
+    close(open.take(), &mut total);
     let shape = (plan.lags, n, n);
     let stderr = total.stderr().map(|se| {
         Array3::from_shape_vec(shape, se)
