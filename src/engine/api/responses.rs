@@ -212,8 +212,13 @@ pub mod responses_api {
         let idx = super::idx_arg(&Dynamic::from(at), "curve")?;
         let (v, e) = r.curve(&idx).ok_or_else(|| {
             rt(format!(
-                "curve: index {idx:?} does not fit a response with trailing shape {:?}",
-                &r.values.shape()[1..]
+                "curve: index {idx:?} does not fit a response with values of shape {:?} per \
+                 lag; e.g. {:?}",
+                r.tail(),
+                crate::response::default_curves(&[&*r])
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
             ))
         })?;
         let arr = |x: Vec<f64>| Dynamic::from(NdArray::from_array(Array1::from(x).into_dyn()));

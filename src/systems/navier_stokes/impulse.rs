@@ -102,8 +102,8 @@ impl Default for NsImpulseOpts {
 fn check(sys: &NsSystem, starts: &[NsState], o: &NsImpulseOpts) -> Result<()> {
     if starts.is_empty() {
         return Err(Error::invalid(
-            "no start states; pass the final states of a stationary run \
-             (simulate_ns_with_states) as starts",
+            "no start states; pass a stationary trajectory made by \
+             navier_stokes(..).simulate(..) (it carries its members' final states)",
         ));
     }
     if !(o.eps.is_finite() && o.eps > 0.0) {
