@@ -8,6 +8,10 @@
 //! formed. The sums are taken about the first group's mean (shifted sums avoid cancellation)
 //! and groups are added in a fixed order, so the result does not depend on the thread count.
 //!
+//! Also here: how far a standard error from few batches can be trusted ([`se_uncertainty`],
+//! [`MIN_BATCHES`], the threshold of the "too few batches" warnings) and the warning for
+//! ensembles with more experiments than distinct start states ([`reuse_warning`]).
+//!
 //! Ground layer: imports nothing from the rest of the crate.
 use std::collections::HashMap;
 
@@ -27,7 +31,8 @@ pub fn se_uncertainty(b: usize) -> f64 {
 /// warning: at 8 the error bar itself is uncertain by ±27 % ([`se_uncertainty`]); below it
 /// the uncertainty grows quickly (±35 % at 5, ±71 % at 2) and, the χ² distribution being
 /// skewed, a small estimate is the more likely one (the findings' S1: 2 members gave error
-/// bars 2.7× too small; 8 members agreed with the real spread).
+/// bars 2.7× too small over 12 seeds; 8 members agreed with the real spread). Measured over
+/// 40 seeds (`tests/bad_input.rs`, S1): sd(se)/mean(se) = 0.72 with 2 batches, 0.36 with 8.
 pub const MIN_BATCHES: usize = 8;
 
 /// The mean of one group of experiments, per element.
