@@ -12,9 +12,11 @@
 // `::fdtlab::…` paths (emitted by `#[fdtlab_macros::guarded]`) work inside the crate too.
 extern crate self as fdtlab;
 
-pub mod core;
 pub mod budget;
+pub mod core;
 pub mod io;
+pub mod stats;
+pub mod warn;
 
 pub mod plot;
 pub mod response;

@@ -336,3 +336,512 @@ fn a_bad_budget_is_reported_at_start() {
     let m = caught("set_memory_budget(-1)");
     assert!(m.contains("not a positive size"), "{m}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Nothing silent (issue 14, point 3): a warning, or an error, where a result would mislead.
+// Warnings are printed and recorded; `warnings()` returns those the calling thread has not seen
+// yet. Tests run in parallel threads and each thread sees every warning, so each test matches
+// its own warning by content.
+
+/// Evaluates `src` and returns (its value as a string, the warnings it raised on this thread).
+fn with_warnings(src: &str) -> (String, Vec<String>) {
+    fdtlab::core::progress::set_quiet(true);
+    let _ = fdtlab::warn::take_warnings();
+    let v = eval(src).unwrap_or_else(|e| panic!("script failed: {e}\n{src}"));
+    (v.to_string(), fdtlab::warn::take_warnings())
+}
+
+fn has(ws: &[String], parts: &[&str]) -> bool {
+    ws.iter().any(|w| parts.iter().all(|p| w.contains(p)))
+}
+
+#[test]
+fn warnings_fn_returns_new_warnings_once() {
+    let src = r#"
+        let sys = ou(#{ n: 8 });
+        let tr = sys.simulate(#{ members: 2, spinup: 5.0, duration: 20.0 });
+        warnings();
+        impulse_response(sys, start_states(tr, 5.0, 2), #{ experiments: 3, window: 2.0 });
+        let w = warnings();
+        let again = warnings();
+        [w.some(|m| m.contains("3 experiments from only 2 start states")),
+         again.some(|m| m.contains("3 experiments from only 2 start states"))]
+    "#;
+    let (v, _) = with_warnings(src);
+    assert_eq!(v, "[true, false]");
+}
+
+/// C28: more experiments than start states. Grid ensembles reuse starts cyclically; the
+/// warning gives the numbers and the fix, and the standard error is the between-state one
+/// (see `systems::impulse` tests for its value and calibration). Vector-SDE ensembles with
+/// repeated rows and Navier–Stokes ensembles chained on few members warn too; with enough
+/// independent starts nothing is said.
+#[test]
+fn c28_reused_start_states_warn() {
+    let (v, w) = with_warnings(
+        "let sys = ou(#{ n: 8 }); let tr = sys.simulate(#{ members: 2, spinup: 5.0, duration: 20.0 });
+         let r = impulse_response(sys, start_states(tr, 5.0, 4), #{ experiments: 100, window: 5.0 });
+         r.stderr.shape",
+    );
+    assert_eq!(v, "[6, 8, 8]");
+    assert!(
+        has(
+            &w,
+            &[
+                "impulse_response: 100 experiments from only 4 start states",
+                "computed between the 4 start states",
+                "±41 %",
+                "start_states(tr, spacing, 100)",
+                "at most 4 experiments"
+            ]
+        ),
+        "{w:?}"
+    );
+    let (_, w) = with_warnings(
+        "let sys = linear_ou(#{ A: [[-1.0]] });
+         impulse_ensemble(sys, [1.0], obs_x(0), nd([[0.5], [1.0], [0.5], [1.0], [0.5]]), #{ window: 0.5 })",
+    );
+    assert!(
+        has(
+            &w,
+            &["impulse_ensemble: 5 experiments from only 2 distinct start states (5 given, some repeated)"]
+        ),
+        "{w:?}"
+    );
+    let (_, w) = with_warnings(
+        "let ns = navier_stokes(#{ n: 16 });
+         let tr = ns.simulate(#{ members: 2, spinup: 0.5, duration: 0.1, save_every: 4 });
+         ns_impulse_response(ns, tr, #{ experiments: 4, window: 4 })",
+    );
+    assert!(
+        has(
+            &w,
+            &[
+                "ns_impulse_response: 4 experiments run on only 2 chain(s)",
+                "simulate more members"
+            ]
+        ),
+        "{w:?}"
+    );
+    // Independent starts, one per experiment: no warning about this call.
+    let (_, w) = with_warnings(
+        "let sys = ou(#{ n: 8 }); let tr = sys.simulate(#{ members: 2, spinup: 5.0, duration: 20.0 });
+         impulse_response(sys, start_states(tr, 5.0, 4), #{ experiments: 4, window: 1.0 })",
+    );
+    assert!(!has(&w, &["4 experiments from only"]), "{w:?}");
+}
+
+/// S1: error bars from too few batches. 2 members × 201 frames with 51 lags leave the
+/// jackknife 2 batches (whole members): the warning says the error bar is itself uncertain by
+/// about ±71 % (1/√(2(B−1))). Checked over 40 seeds on `gaussian_fdt(..).curve([0, 1])` at
+/// lag 30: the relative spread sd(se)/mean(se) of the reported standard errors is ≈ 0.76 for
+/// B = 2 (|Z|-distributed; measured 0.72) against ≈ 0.27 for χ with 7 degrees of freedom with
+/// 8 members (measured 0.36); from 40 seeds each is uncertain by about ±12 % of itself, so
+/// the split at 0.55 / 0.5 separates them. With 8 members there is no warning.
+#[test]
+fn s1_error_bars_from_few_batches_warn() {
+    let spread = |members: usize| {
+        format!(
+            r#"
+        let sys = linear_ou(#{{ A: [[-1.0, 0.5], [0.0, -1.0]] }});
+        let vals = []; let ses = [];
+        for seed in 0..40 {{
+            let tr = sys.simulate(#{{ members: {members}, duration: 20.0, seed: seed }});
+            let c = gaussian_fdt(tr, #{{ lags: 51 }}).curve([0, 1]);
+            vals.push(c.value[30]); ses.push(c.stderr[30]);
+        }}
+        let v = nd(vals); let s = nd(ses);
+        let sd = |a| (((a - a.mean()) * (a - a.mean())).sum() / 39.0).sqrt();
+        [sd.call(s) / s.mean(), s.mean() / sd.call(v)]
+    "#
+        )
+    };
+    let (v2, w) = with_warnings(&spread(2));
+    let (v8, w8) = with_warnings(&spread(8));
+    eprintln!("S1: [sd(se)/mean(se), mean(se)/sd(estimate)]: 2 members {v2}, 8 members {v8}");
+    let first = |v: &str| -> f64 {
+        v.trim_matches(['[', ']'])
+            .split(',')
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    assert!(first(&v2) > 0.55, "2 members: {v2}");
+    assert!(first(&v8) < 0.5, "8 members: {v8}");
+    assert!(
+        has(
+            &w,
+            &[
+                "gaussian_fdt: the error bars come from only 2 independent batches",
+                "±71 %",
+                "simulate ≥ 8 members"
+            ]
+        ),
+        "{w:?}"
+    );
+    assert!(
+        !has(&w8, &["gaussian_fdt: the error bars come from only"]),
+        "{w8:?}"
+    );
+    let (_, w) = with_warnings(
+        "let s = linear_ou(#{ A: [[-1.0]] }); let tr = s.simulate(#{ members: 2, duration: 20.0, seed: 3 });
+         gfdt_general(tr, exact_score(s), [1.0], obs_x(0), #{ window: 1.0, blocks: 4 })",
+    );
+    assert!(
+        has(
+            &w,
+            &[
+                "the error bars come from only 4 independent batches",
+                "blocks ≥ 8"
+            ]
+        ),
+        "{w:?}"
+    );
+}
+
+/// E12: a diverged training run (lr 1000) warns with the numbers and returns the best model
+/// it has; a run whose last epochs got worse warns and keeps the better epoch; a run that never
+/// beat a network outputting zero says so.
+#[test]
+fn e12_diverged_training_warns_and_keeps_the_best_model() {
+    use fdtlab::score::learned::{train, TrainOpts};
+    fdtlab::core::progress::set_quiet(true);
+    let x = ndarray::Array1::linspace(-1.0, 1.0, 2000)
+        .into_shape_with_order((2000, 1))
+        .unwrap()
+        .into_dyn();
+    let _ = fdtlab::warn::take_warnings();
+    let best_is_min = |m: &fdtlab::score::learned::LearnedModel| {
+        let h = m.history();
+        let min = h
+            .iter()
+            .filter_map(|e| e.val_loss)
+            .fold(f64::INFINITY, f64::min);
+        let best = m.meta().best_val.unwrap();
+        assert_eq!(best, min, "the kept model is the lowest validation loss");
+        m.meta().best_epoch.unwrap()
+    };
+    let o = TrainOpts {
+        hidden: 16,
+        epochs: 3,
+        lr: 1000.0,
+        warmup: 0,
+        ..TrainOpts::default()
+    };
+    let m = train(x.view(), &o, None).unwrap();
+    let e = best_is_min(&m);
+    let w = fdtlab::warn::take_warnings();
+    assert!(
+        has(
+            &w,
+            &[
+                "train_score: the loss exploded",
+                "no epoch beat a network that outputs zero",
+                &format!("the model returned is the selected one (epoch {e})"),
+                "lr = 1000"
+            ]
+        ),
+        "{w:?}"
+    );
+    let o = TrainOpts {
+        hidden: 16,
+        epochs: 10,
+        lr: 0.05,
+        ..TrainOpts::default()
+    };
+    let m = train(x.view(), &o, None).unwrap();
+    let e = best_is_min(&m);
+    assert!(e < 9, "the best epoch is not the last here");
+    let w = fdtlab::warn::take_warnings();
+    assert!(
+        has(
+            &w,
+            &[
+                "the last epoch (9) has validation loss",
+                "far above",
+                &format!("selected epoch {e}")
+            ]
+        ),
+        "{w:?}"
+    );
+    let o = TrainOpts {
+        hidden: 16,
+        epochs: 1,
+        ..TrainOpts::default()
+    };
+    train(x.view(), &o, None).unwrap();
+    let w = fdtlab::warn::take_warnings();
+    assert!(
+        has(
+            &w,
+            &["no epoch beat a network that outputs zero", "train longer"]
+        ),
+        "{w:?}"
+    );
+}
+
+/// J21: a learned score refuses a batch that is not made of its states (like exact scores).
+#[test]
+fn j21_learned_score_refuses_wrong_shapes() {
+    let m = caught(
+        "let m = train_score(linspace(-1, 1, 200).reshape([200, 1]), #{ hidden: 8, epochs: 1 });
+         m.score.evaluate(zeros([3, 2]))",
+    );
+    assert!(
+        m.contains("states of shape [1]") && m.contains("[B, 1]") && m.contains("[3, 2]"),
+        "{m}"
+    );
+    let v = eval(
+        "let m = train_score(linspace(-1, 1, 200).reshape([200, 1]), #{ hidden: 8, epochs: 1 });
+         [m.score.evaluate(zeros([3, 1])).shape, m.score.evaluate(zeros([1])).shape]",
+    )
+    .unwrap();
+    assert_eq!(v.to_string(), "[[3, 1], [1]]");
+    let m = caught("exact_score(linear_ou(#{ A: [[-1.0]] })).evaluate(zeros([3, 2]))");
+    assert!(m.contains("[3, 2]"), "{m}");
+}
+
+/// J27: Navier–Stokes diagnostics refuse a trajectory of another system (same grid size).
+#[test]
+fn j27_ns_diagnostics_refuse_other_systems() {
+    for f in ["ns_energy", "ns_spectrum"] {
+        let m = caught(&format!(
+            "let ns = navier_stokes(#{{ n: 8 }});
+             let tr = ou(#{{ n: 8 }}).simulate(#{{ members: 1, spinup: 1.0, duration: 4.0 }});
+             {f}(ns, tr)"
+        ));
+        assert!(
+            m.contains(f) && m.contains("OU") && m.contains("not from a Navier–Stokes system"),
+            "{m}"
+        );
+    }
+    // Its own runs and the user's own data are accepted.
+    common::check(
+        "let ns = navier_stokes(#{ n: 8 });
+         ns_energy(ns, ns.simulate(#{ members: 1, spinup: 0.1, duration: 0.1, save_every: 4 }));
+         ns_energy(ns, trajectory(zeros([1, 2, 8, 8]), 0.1))",
+    );
+}
+
+/// E22 / E38: unknown keys in plot panels and series are errors with "did you mean".
+#[test]
+fn e22_e38_unknown_plot_keys() {
+    let series = "series: [#{ label: \"a\", x: [1, 2, 3], y: [1.0, 10.0, 100.0] }]";
+    let m = caught(&format!(
+        "plot_lines(out_path(\"b4.png\"), #{{ panels: [#{{ xlable: \"t\", {series} }}] }})"
+    ));
+    assert!(
+        m.contains("panel 0") && m.contains("'xlable'") && m.contains("did you mean 'xlabel'"),
+        "{m}"
+    );
+    let m = caught(&format!(
+        "plot_lines(out_path(\"b16.png\"), #{{ panels: [#{{ ylog: true, {series} }}] }})"
+    ));
+    assert!(m.contains("'ylog'") && m.contains("valid keys are"), "{m}");
+    let m = caught(
+        "plot_lines(out_path(\"b17.png\"), #{ panels: [#{ series: [#{ lable: \"a\", x: [1], y: [1.0] }] }] })",
+    );
+    assert!(
+        m.contains("series 0") && m.contains("did you mean 'label'"),
+        "{m}"
+    );
+    let m = caught("plot_responses(out_path(\"r.png\"), [], #{ tmx: 3.0 })");
+    assert!(m.contains("did you mean 'tmax'"), "{m}");
+    let m = caught("plot_heatmap(out_path(\"h.png\"), zeros([2, 2]), #{ titel: \"x\" })");
+    assert!(m.contains("did you mean 'title'"), "{m}");
+    let m = caught("sde(#{ drift: |x| -x, nosie: 1.0 })");
+    assert!(m.contains("did you mean 'noise'"), "{m}");
+    let m = caught("linear_ou(#{ A: [[-1.0]], g: [[1.0]] })");
+    assert!(m.contains("did you mean 'G'"), "{m}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages a researcher understands (issue 14, point 4: the specific cases of the findings).
+
+#[test]
+fn a07_reshape_with_two_minus_ones() {
+    let m = caught("reshape(arange(6), [-1, -1])");
+    assert!(m.contains("only one -1 allowed"), "{m}");
+}
+
+#[test]
+fn b41_nan_option_names_the_option_not_json() {
+    let m = caught("ou(#{n: 8}).simulate(#{ members: 1, duration: 0.0/0.0 })");
+    assert!(
+        m.contains("option 'duration' is NaN; give a finite number") && !m.contains("JSON"),
+        "{m}"
+    );
+}
+
+/// C19: comparing a grid response with a vector one says so, naming estimate and reference.
+#[test]
+fn c19_rel_err_of_different_systems() {
+    let m = caught(
+        "let a = analytic_response(ou(#{ n: 8 }), #{ lags: 5 });
+         let b = analytic_response(linear_ou(#{ A: [[-1.0, 0.0],[0.0,-1.0]] }), #{ lags: 5 });
+         rel_err(a, b, #{ tmax: 4.0 })",
+    );
+    assert!(
+        m.contains("the estimate 'analytic'")
+            && m.contains("the reference 'analytic'")
+            && m.contains("[8, 8]")
+            && m.contains("[2, 2]")
+            && m.contains("different systems"),
+        "{m}"
+    );
+}
+
+/// C23 / E32 / S2: default curves fit vector responses with D < 4; an offset that does not fit
+/// says which would; vector panels get component labels.
+#[test]
+fn c23_e32_s2_default_curves_fit() {
+    // Its own engine and out folder: `eval`'s shared folder is re-created by parallel tests.
+    let v = common::engine("c23")
+        .eval::<rhai::Dynamic>(
+            "let a = analytic_response(linear_ou(#{ A: [[-1.0]] }), #{ lags: 5, dt: 0.1 });
+             plot_responses(out_path(\"e32.png\"), [a], #{});
+             save_responses(out_path(\"e32.csv\"), [a], #{});
+             rel_err(a, a, #{ tmax: 0.4 }).value",
+        )
+        .unwrap();
+    assert_eq!(v.as_float().unwrap(), 0.0);
+    let m = caught(
+        "let a = analytic_response(linear_ou(#{ A: [[-1.0]] }), #{ lags: 5, dt: 0.1 });
+         rel_err(a, a, #{ tmax: 0.4, offsets: [[1, 0]] })",
+    );
+    assert!(
+        m.contains("[1, 0]") && m.contains("e.g. offsets: [[0, 0]]"),
+        "{m}"
+    );
+    assert_eq!(
+        fdtlab::response::curve_label(&[2, 2], &[0, 1]),
+        "x[1] → x[0]"
+    );
+    assert_eq!(
+        fdtlab::response::curve_label(&[32, 32], &[1, 0]),
+        "(1,1) → (2,1)"
+    );
+}
+
+/// D22 / D24: a model file whose tensor list was edited names the first differing tensor
+/// (not "40 tensors expected, 40 listed"); `load_model` takes the folder or its model.json and
+/// says "pass the model folder" for another file.
+#[test]
+fn d22_d24_model_files() {
+    let dir = common::temp_dir("d22");
+    let d = dir.to_str().unwrap();
+    common::check(&format!(
+        "let m = train_score(linspace(-1, 1, 200).reshape([200, 1]), #{{ hidden: 8, epochs: 1 }});
+         save_model(\"{d}/good\", m); save_model(\"{d}/bad\", m);"
+    ));
+    let meta = dir.join("bad/model.json");
+    let mut j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+    j["tensors"][1]["shape"] = serde_json::json!([7, 7]);
+    std::fs::write(&meta, serde_json::to_string(&j).unwrap()).unwrap();
+    let m = caught(&format!("load_model(\"{d}/bad\")"));
+    assert!(
+        m.contains("tensor 1 is listed as")
+            && m.contains("[7, 7]")
+            && !m.contains("tensors expected"),
+        "{m}"
+    );
+    let v = eval(&format!("load_model(\"{d}/good/model.json\").params")).unwrap();
+    assert!(v.as_int().unwrap() > 0);
+    let m = caught(&format!("load_model(\"{d}/good/weights.safetensors\")"));
+    assert!(m.contains("pass the model folder"), "{m}");
+}
+
+#[test]
+fn d34_save_npy_of_a_trajectory_points_to_its_data() {
+    let m = caught(
+        "let tr = linear_ou(#{ A: [[-1.0]] }).simulate(#{ duration: 1.0 }); save_npy(out_path(\"tr.npy\"), tr)",
+    );
+    assert!(
+        m.contains("got a trajectory") && m.contains("tr.data") && !m.contains("fdtlab::"),
+        "{m}"
+    );
+}
+
+#[test]
+fn f06_index_into_an_empty_array() {
+    let m = caught("arange(0)[0]");
+    assert!(
+        m.contains("index 0 is out of range for an empty array") && !m.contains("-0.."),
+        "{m}"
+    );
+}
+
+/// F10 / F11 / F12: `trajectory()` refuses empty data at construction, saying which axis.
+#[test]
+fn f10_f11_f12_empty_trajectories_refused() {
+    for (shape, what) in [
+        ("[0, 10, 3]", "no members"),
+        ("[2, 0, 3]", "no frames"),
+        ("[2, 10, 0]", "states with no values"),
+    ] {
+        let m = caught(&format!("trajectory(zeros({shape}), 0.1)"));
+        assert!(m.contains(what) && m.contains(shape), "{m}");
+    }
+}
+
+#[test]
+fn f14_f15_messages_name_what_the_user_passed() {
+    let m = caught("linear_ou(#{ A: [[]] })");
+    assert!(m.contains("A is 1×0") && !m.contains("G is"), "{m}");
+    let m = caught("sde(#{ drift: |x| [], noise: [] }).simulate(#{ duration: 1.0 })");
+    assert!(
+        m.contains("noise")
+            && m.contains("D = 0")
+            && m.contains("drift closure")
+            && !m.contains("linear drift"),
+        "{m}"
+    );
+}
+
+#[test]
+fn f29_help_of_the_empty_string() {
+    let t = fdtlab::engine::help::catalog().suggest("");
+    assert!(t.contains("help()") && !t.contains("Did you mean"), "{t}");
+}
+
+/// The sweep: no Rust type paths, `usize`/`u64`/`i64`/`f64` type names or "JSON" in messages
+/// that are not about JSON files, and no internal function names.
+#[test]
+fn messages_use_script_words() {
+    let calls = [
+        "save_npy(out_path(\"x.npy\"), ou(#{ n: 8 }))",
+        "ou(#{ n: 8 }).simulate(#{ members: \"many\" })",
+        "ou(#{ n: 8 }).simulate(#{ members: 2.5 })",
+        "ou(#{ n: 8 }).simulate(#{ duration: \"long\" })",
+        "ou(#{ n: 8 }).simulate(#{ duration: 1.0 / 0.0 })",
+        "reshape(arange(4), ou(#{ n: 8 }))",
+        "sde(#{ drift: |x| -x, noise: 1.0, dim: 1.5 })",
+        "sde(#{ drift: |x| -x, noise: 1.0, dim: 1, name: 3 })",
+        "plot_responses(out_path(\"r.png\"), [1], #{})",
+        "gaussian_fdt(trajectory(zeros([1, 3, 2]), 1.0), #{ lags: 5 })",
+        "start_states(linear_ou(#{ A: [[-1.0]] }).simulate(#{ duration: 1.0 }), 0.5, 1000)",
+        "stein(trajectory(zeros([1, 1, 2]), 1.0), exact_score(linear_ou(#{ A: [[-1.0, 0.0], [0.0, -1.0]] })))",
+    ];
+    for c in calls {
+        let m = caught(c);
+        for bad in [
+            "fdtlab::",
+            "Handle",
+            "usize",
+            "u64",
+            "i64",
+            "f64",
+            "JSON",
+            "ImmutableString",
+            "_vec",
+            "_periodic",
+            "starts_from_trajectory",
+            "stein_check",
+        ] {
+            assert!(!m.contains(bad), "{c}: '{bad}' in: {m}");
+        }
+    }
+}

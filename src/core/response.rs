@@ -45,6 +45,11 @@ impl Response {
         }
     }
 
+    /// Shape of the values at one lag (`[N, N]`, `[D, D]`, `[n_obs]`, ...).
+    pub fn tail(&self) -> &[usize] {
+        &self.values.shape()[1..]
+    }
+
     /// Number of lags L.
     pub fn lags(&self) -> usize {
         self.values.shape()[0]

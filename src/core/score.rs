@@ -8,6 +8,12 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 pub trait Score: Send + Sync {
     /// Dimension D of one (flattened) state.
     fn dim(&self) -> usize;
+    /// Shape of one state: `[D]` by default, `[N, N]` for scores on an N×N grid, the training
+    /// data's state shape for learned scores. Lets callers refuse inputs whose size is a
+    /// multiple of D but whose shape is not a batch of states.
+    fn state_shape(&self) -> Vec<usize> {
+        vec![self.dim()]
+    }
     /// Short name for legends and tables, e.g. "exact score".
     fn name(&self) -> String;
     /// Writes `s(x_b)` into row b of `out` for every row of `x` (both `[B, D]`).

@@ -2,6 +2,10 @@
 //! `[M, T, N, N]`, axis 2 = x, axis 3 = y), frames `dt` time units apart.
 use ndarray::ArrayD;
 
+/// [`Trajectory::system`] of data wrapped by the user (`trajectory(data, dt)`): its origin is
+/// unknown, so checks that a trajectory comes from a given system accept it.
+pub const USER_DATA: &str = "user data";
+
 #[derive(Clone, Debug)]
 pub struct Trajectory {
     /// `[members, frames, ...state shape]`.

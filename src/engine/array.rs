@@ -219,6 +219,11 @@ pub fn axis_of(ndim: usize, axis: INT, what: &str) -> Result<usize> {
 /// Resolves a possibly negative index (`-1` = last) into an axis of length `len`.
 pub fn index_of(len: usize, i: INT, what: &str) -> Result<usize> {
     let j = if i < 0 { i + len as INT } else { i };
+    if len == 0 {
+        return Err(Error::invalid(format!(
+            "{what}: index {i} is out of range for an empty array (length 0): it has no elements"
+        )));
+    }
     if j < 0 || j >= len as INT {
         return Err(Error::invalid(format!(
             "{what}: index {i} is out of range for length {len}; valid indices are 0..{} (or -{len}..-1 from the end)",
@@ -236,8 +241,9 @@ pub fn num_arg(d: &Dynamic, what: &str) -> Result<f64> {
         Ok(i as f64)
     } else {
         Err(Error::invalid(format!(
-            "{what} must be a number, got {}",
-            d.type_name()
+            "{what} must be a number, got {}{}",
+            crate::engine::handles::script_type(d),
+            crate::engine::handles::numbers_hint(d)
         )))
     }
 }
@@ -270,7 +276,7 @@ pub fn shape_arg(d: &Dynamic, what: &str) -> Result<Vec<usize>> {
             return Ok(a.0.iter().map(|&x| x as usize).collect());
         }
     }
-    Err(bad(d.type_name().to_string()))
+    Err(bad(crate::engine::handles::script_type(d)))
 }
 
 impl NdArray {
@@ -330,8 +336,9 @@ impl NdArray {
         }
         if !d.is_array() {
             return Err(Error::invalid(format!(
-                "{what}: expected an ndarray, an array of numbers or a number, got {}",
-                d.type_name()
+                "{what}: expected an ndarray, an array of numbers or a number, got {}{}",
+                crate::engine::handles::script_type(d),
+                crate::engine::handles::numbers_hint(d)
             )));
         }
         let mut shape = Vec::new();
@@ -477,8 +484,16 @@ impl NdArray {
             if d == -1 && infer.is_none() {
                 infer = Some(k);
                 dims.push(1);
+            } else if d == -1 {
+                return Err(Error::shape(format!(
+                    "reshape: {shape:?} has more than one -1; only one -1 allowed (the one size \
+                     inferred from the others)"
+                )));
             } else if d < 0 {
-                return Err(bad());
+                return Err(Error::shape(format!(
+                    "reshape: size {d} in {shape:?}; sizes must be ≥ 0, or -1 for one size \
+                     inferred from the others"
+                )));
             } else {
                 known = known.checked_mul(d as usize).ok_or_else(bad)?;
                 dims.push(d as usize);
@@ -638,9 +653,9 @@ fn collect_nested(
                 path_str(&vec![0; depth])
             ))),
             Err(_) => Err(Error::invalid(format!(
-                "{what}: element {} is a {}, expected a number",
+                "{what}: element {} is {}, expected a number",
                 path_str(path),
-                d.type_name()
+                crate::engine::handles::script_type(d)
             ))),
         };
     }
@@ -658,9 +673,9 @@ fn collect_nested(
     }
     let Some(arr) = d.read_lock::<Array>() else {
         return Err(Error::shape(format!(
-            "{what}: ragged nested array: element {} is a {} but element {} is an array of length {}; all rows must have the same length",
+            "{what}: ragged nested array: element {} is {} but element {} is an array of length {}; all rows must have the same length",
             path_str(path),
-            d.type_name(),
+            crate::engine::handles::script_type(d),
             path_str(&vec![0; depth]),
             shape[depth]
         )));

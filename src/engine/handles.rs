@@ -33,3 +33,58 @@ pub struct ScoreHandle(pub Arc<dyn Score>);
 /// A trained (or partly trained) learned score model. Script type "model".
 #[derive(Clone)]
 pub struct ModelHandle(pub Arc<crate::score::learned::LearnedModel>);
+
+/// The script name of a value's type with its article, for messages ("a trajectory", "an
+/// integer", "a map"): never a Rust path such as `fdtlab::engine::handles::TrajHandle`.
+pub fn script_type(v: &rhai::Dynamic) -> String {
+    script_type_name(v.type_name())
+}
+
+/// [`script_type`] from a type name as Rhai reports it (e.g. the `Err` of `Dynamic::as_int`).
+pub fn script_type_name(full: &str) -> String {
+    let short = full.rsplit("::").next().unwrap_or(full);
+    let name = match short {
+        "i64" | "i32" | "INT" => "integer",
+        "f64" | "f32" | "FLOAT" => "float",
+        "bool" => "bool (true/false)",
+        "ImmutableString" | "String" | "string" | "&str" => "string",
+        "char" => "char",
+        "()" => "() (no value)",
+        "Array" | "array" => "array",
+        "Map" | "map" => "map",
+        "FnPtr" | "Fn" => "function",
+        "Blob" | "blob" => "blob",
+        "TrajHandle" => "trajectory",
+        "NdArray" => "ndarray",
+        "ModelHandle" => "model",
+        "NsHandle" => "ns_system",
+        "GridSystem" => "system",
+        "SdeHandle" => "sde",
+        "ScoreHandle" => "score",
+        "Response" => "response",
+        "PertSpec" => "perturbation",
+        "ObsSpec" => "observable",
+        other => other,
+    };
+    let article = match name.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        Some('(') => "",
+        _ => "a",
+    };
+    if article.is_empty() {
+        name.to_string()
+    } else {
+        format!("{article} {name}")
+    }
+}
+
+/// A hint for a value given where numbers are expected: which of its parts holds them.
+pub fn numbers_hint(v: &rhai::Dynamic) -> &'static str {
+    if v.is::<TrajHandle>() {
+        "; pass its numbers, tr.data ([members, frames, ...state])"
+    } else if v.is::<crate::core::response::Response>() {
+        "; pass its numbers, r.values (and r.stderr)"
+    } else {
+        ""
+    }
+}

@@ -435,6 +435,11 @@ impl Catalog {
 
     /// "Did you mean" text for an unknown name.
     pub fn suggest(&self, key: &str) -> String {
+        if key.trim().is_empty() {
+            return "help(\"\") names nothing: call help() for the topics, or help(\"name\") with a \
+                    function or topic name\n"
+                .to_string();
+        }
         let mut names: Vec<&str> = self
             .all()
             .filter(|(_, f)| !f.is_operator())

@@ -70,6 +70,25 @@ pub fn parse_opts<T: DeserializeOwned>(map: Map, what: &str) -> Result<T, Box<Ev
     }
 }
 
+/// Checks the keys of a map read by hand (nested maps such as plot panels and series, or
+/// options holding closures): an unknown key is an error naming it, a "did you mean"
+/// suggestion and the valid keys, like [`parse_opts`]. `what` names the place
+/// ("plot_lines: panel 0").
+pub fn check_keys(map: &Map, valid: &[&str], what: &str) -> Result<(), Box<EvalAltResult>> {
+    for key in map.keys() {
+        if !valid.contains(&key.as_str()) {
+            let hint = closest(key, valid.iter().copied())
+                .map(|s| format!(" (did you mean '{s}'?)"))
+                .unwrap_or_default();
+            return Err(rt(format!(
+                "{what}: unknown key '{key}'{hint}; valid keys are: {}",
+                valid.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Removes `key` from `map` and casts it to `T` (for handle-type options such as function
 /// pointers or models that cannot go through [`parse_opts`]). `Ok(None)` if absent.
 pub fn take<T: Clone + 'static>(
@@ -81,7 +100,7 @@ pub fn take<T: Clone + 'static>(
         None => Ok(None),
         Some(v) if v.is_unit() => Ok(None),
         Some(v) => {
-            let tn = v.type_name().to_string();
+            let tn = super::handles::script_type(&v);
             v.try_cast::<T>().map(Some).ok_or_else(|| {
                 rt(format!(
                     "{what}: option '{key}' has the wrong type: expected {}, got {tn}",
@@ -94,12 +113,9 @@ pub fn take<T: Clone + 'static>(
 
 fn short_type_name<T>() -> String {
     let full = std::any::type_name::<T>();
-    let name = full.rsplit("::").next().unwrap_or(full);
-    match name {
-        "NdArray" => "ndarray".into(),
-        "ModelHandle" => "model".into(),
-        "FnPtr" => "function (Fn(\"name\") or a closure |x| ...)".into(),
-        other => other.into(),
+    match full.rsplit("::").next().unwrap_or(full) {
+        "FnPtr" => "a function (Fn(\"name\") or a closure |x| ...)".into(),
+        _ => super::handles::script_type_name(full),
     }
 }
 
@@ -108,15 +124,56 @@ fn short_type_name<T>() -> String {
 fn explain_serde(msg: &str) -> String {
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         if let Some((got, exp)) = rest.split_once(", expected ") {
-            return format!("has the wrong type: expected {exp}, got {got}");
+            return format!(
+                "has the wrong type: expected {}, got {}",
+                user_words(exp),
+                user_value(got)
+            );
         }
     }
     if let Some(rest) = msg.strip_prefix("invalid value: ") {
         if let Some((got, exp)) = rest.split_once(", expected ") {
-            return format!("has an invalid value: expected {exp}, got {got}");
+            return format!(
+                "has an invalid value: expected {}, got {}",
+                user_words(exp),
+                user_value(got)
+            );
         }
     }
-    msg.to_string()
+    user_words(msg)
+}
+
+/// serde's Rust type names in an "expected …" phrase, in a researcher's words ("usize" → "a
+/// whole number ≥ 0"); other words unchanged.
+fn user_words(s: &str) -> String {
+    let word = |w: &str| match w {
+        "usize" | "u64" | "u32" | "u16" | "u8" => Some("a whole number ≥ 0"),
+        "i64" | "i32" | "i16" | "i8" => Some("an integer"),
+        "f64" | "f32" => Some("a number"),
+        _ => None,
+    };
+    s.split(' ')
+        .map(|w| {
+            let core = w.trim_end_matches([',', ';', ')']);
+            match word(core) {
+                Some(u) => format!("{u}{}", &w[core.len()..]),
+                None => w.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("a sequence", "an array")
+}
+
+/// serde's description of the value found ("floating point `2.5`", "integer `-1`") as the
+/// value itself.
+fn user_value(got: &str) -> String {
+    for p in ["floating point ", "integer "] {
+        if let Some(v) = got.strip_prefix(p) {
+            return v.trim_matches('`').to_string();
+        }
+    }
+    got.to_string()
 }
 
 /// The field names of struct `T`, found by asking its `Deserialize` impl (`None` if `T` is not
@@ -179,7 +236,15 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// The candidate closest to `key` if it is close enough to be a plausible typo.
 pub fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
-        .map(|c| (edit_distance(key, c), c))
+        .map(|c| {
+            // A case slip ('g' for 'G') is the closest match of all.
+            let d = if key.eq_ignore_ascii_case(c) {
+                0
+            } else {
+                edit_distance(key, c)
+            };
+            (d, c)
+        })
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -200,7 +265,7 @@ pub fn dynamic_to_json(v: &Dynamic, path: &str) -> Result<Value, String> {
     if let Ok(x) = v.as_float() {
         return serde_json::Number::from_f64(x)
             .map(Value::Number)
-            .ok_or_else(|| format!("'{path}' is {x}; JSON cannot hold NaN or infinity"));
+            .ok_or_else(|| format!("'{path}' is {x}; give a finite number"));
     }
     if let Ok(c) = v.as_char() {
         return Ok(Value::String(c.to_string()));
@@ -227,8 +292,8 @@ pub fn dynamic_to_json(v: &Dynamic, path: &str) -> Result<Value, String> {
         return dynamic_to_json(&a.to_dynamic_nested(), path);
     }
     Err(format!(
-        "'{path}' is a {}, which cannot be converted to data (numbers, strings, arrays, maps, ndarrays)",
-        v.type_name()
+        "'{path}' is {}, which cannot be converted to data (numbers, strings, arrays, maps, ndarrays)",
+        crate::engine::handles::script_type(v)
     ))
 }
 

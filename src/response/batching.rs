@@ -11,6 +11,13 @@
 //!   If S < 2 and M ≥ 2 the members are the batches; with one member and T < 20·L no
 //!   error bar can be formed and the call fails with a message saying what to change.
 //!
+//! Too few batches: below [`crate::stats::MIN_BATCHES`] independent batches the error bar
+//! is itself too uncertain to trust (±27 % at 8 batches, ±71 % at 2; see
+//! [`crate::stats::se_uncertainty`]), and with 2 members × 200 frames × 51 lags (2 batches of
+//! whole members) it came out 2.7× smaller than the real spread over seeds. The estimators
+//! then print a warning ([`Batching::warn_if_few`]) with what to change; the numbers are not
+//! altered.
+//!
 //! The standard error of an estimator f is the delete-one jackknife over batches:
 //! `se = sqrt((B−1)/B · Σ_b (f_(b) − f̄)²)` with `f_(b)` the estimate with batch b left out
 //! and `f̄` their mean. Batches are pooled by summing correlation sums and pair counts, so
@@ -142,6 +149,29 @@ impl Batching {
         Ok(())
     }
 
+    /// Warns (see [`crate::warn`]) when the error bars of `who` rest on fewer than
+    /// [`crate::stats::MIN_BATCHES`] batches, saying how many and what would give more: with
+    /// M < 8 members, segments of ≥ 10 × lags frames, so each member needs
+    /// `10 · lags · ⌈8/M⌉` frames; or 8 members.
+    pub fn warn_if_few(&self, who: &str, members: usize, frames: usize, lags: usize) {
+        let b = self.batches(members);
+        if b >= crate::stats::MIN_BATCHES {
+            return;
+        }
+        crate::warn::warn(few_batches_message(
+            who,
+            b,
+            &self.describe(members),
+            &format!(
+                "simulate ≥ {} members, or members of ≥ {} frames (now {frames}) so that each \
+                 splits into time segments of ≥ {MIN_SEGMENT_LAGS} × lags, or use fewer lags \
+                 (now {lags})",
+                crate::stats::MIN_BATCHES,
+                MIN_SEGMENT_LAGS * lags.max(1) * crate::stats::MIN_BATCHES.div_ceil(members.max(1))
+            ),
+        ));
+    }
+
     /// One-line description for reports.
     pub fn describe(&self, members: usize) -> String {
         match self {
@@ -152,6 +182,17 @@ impl Batching {
             ),
         }
     }
+}
+
+/// The warning for error bars of `who` from only `batches` batches (`how`: how the data were
+/// split; `fix`: what to change).
+pub fn few_batches_message(who: &str, batches: usize, how: &str, fix: &str) -> String {
+    format!(
+        "{who}: the error bars come from only {batches} independent batches ({how}), so they \
+         are themselves uncertain by about ±{:.0} % and more often too small than too large; \
+         for reliable error bars {fix}",
+        100.0 * crate::stats::se_uncertainty(batches)
+    )
 }
 
 /// Delete-one jackknife: `estimate(None)` is the full estimate, `estimate(Some(b))` the one

@@ -44,8 +44,7 @@ fn grid_view<'a>(
 ) -> Result<(ArrayView4<'a, f64>, usize)> {
     let a = traj.data.view().into_dimensionality::<Ix4>().map_err(|_| {
         Error::shape(format!(
-            "{who} needs a grid trajectory [members, frames, N, N], got shape {:?}; \
-             for vector systems use the _vec estimators",
+            "{who} needs a grid trajectory [members, frames, N, N] here, got shape {:?}",
             traj.data.shape()
         ))
     })?;
@@ -137,10 +136,11 @@ fn divide_by_lag0(
 /// `Ĉ(k, 0) ≈ 0` (relative [`MODE_RTOL`]) get `R̂ = 0`: `C(0)⁻¹` is the pseudo-inverse, so on
 /// 2/3-dealiased Navier–Stokes data `R(0)` is the projection onto the resolved modes.
 pub fn gaussian_fdt_periodic(traj: &Trajectory, lags: usize) -> Result<Response> {
-    let (a, _) = grid_view(traj, lags, "gaussian_fdt_periodic")?;
+    let (a, _) = grid_view(traj, lags, "gaussian_fdt")?;
     let (m, t) = (a.shape()[0], a.shape()[1]);
     let mu = a.mean().unwrap_or(0.0);
     let batching = Batching::auto(m, t, lags)?;
+    batching.warn_if_few("gaussian_fdt", m, t, lags);
     let corr = periodic_xcorr(a, Second::Same, lags, mu, &batching)?;
     let resolved = resolved_modes(&corr, "C")?;
     let (values, se) = jackknife(corr.batches(), |leave| {
@@ -214,9 +214,10 @@ pub fn gfdt_periodic(
     lags: usize,
     normalized: bool,
 ) -> Result<Response> {
-    let (a, _) = grid_view(traj, lags, "gfdt_periodic")?;
+    let (a, _) = grid_view(traj, lags, "gfdt")?;
     let (m, t) = (a.shape()[0], a.shape()[1]);
     let batching = Batching::auto(m, t, lags)?;
+    batching.warn_if_few("gfdt", m, t, lags);
     let corr = score_xcorr_periodic(a, score, lags, &batching)?;
     let resolved = if normalized {
         resolved_modes(&corr, "S")?

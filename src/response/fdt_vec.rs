@@ -30,7 +30,8 @@ fn vec_data(traj: &Trajectory, lags: usize, who: &str) -> Result<Array3<f64>> {
     let (m, t, d) = (traj.members(), traj.frames(), traj.state_dim());
     if m == 0 || t == 0 || d == 0 {
         return Err(Error::invalid(format!(
-            "{who}: empty trajectory {:?}",
+            "{who}: the trajectory {:?} is empty; it needs ≥ 1 member, ≥ 2 frames and ≥ 1 \
+             value per state",
             traj.data.shape()
         )));
     }
@@ -129,11 +130,12 @@ fn replicate(leave: Option<usize>) -> String {
 /// `C(t) = ⟨(x(t) − μ)(x(0) − μ)ᵀ⟩`. Name "Gaussian FDT", normalised. Errors if C(0) is
 /// singular (naming the component).
 pub fn gaussian_fdt_vec(traj: &Trajectory, lags: usize) -> Result<Response> {
-    let mut x = vec_data(traj, lags, "gaussian_fdt_vec")?;
+    let mut x = vec_data(traj, lags, "gaussian_fdt")?;
     let mu = component_mean(&x);
     x -= &mu;
     let (m, t, _) = x.dim();
     let batching = Batching::auto(m, t, lags)?;
+    batching.warn_if_few("gaussian_fdt", m, t, lags);
     let bc = xcorr_batched(x.view(), x.view(), lags, &batching)?;
     let (values, se) = jackknife(bc.batches(), |leave| {
         let c = bc.estimate(leave);
@@ -153,12 +155,13 @@ pub fn gaussian_fdt_vec(traj: &Trajectory, lags: usize) -> Result<Response> {
 
 /// Per-batch sums of `(x(t+τ) − μ) s(x(t))ᵀ` for [`gfdt_vec`].
 pub fn score_xcorr_vec(traj: &Trajectory, score: &dyn Score, lags: usize) -> Result<BatchedCorr> {
-    let mut x = vec_data(traj, lags, "gfdt_vec")?;
+    let mut x = vec_data(traj, lags, "gfdt")?;
     let s = score_trajectory(&x, score)?;
     let mu = component_mean(&x);
     x -= &mu;
     let (m, t, _) = x.dim();
     let batching = Batching::auto(m, t, lags)?;
+    batching.warn_if_few("gfdt", m, t, lags);
     xcorr_batched(x.view(), s.view(), lags, &batching)
 }
 

@@ -180,6 +180,19 @@ pub fn gfdt_general(
              shorter than the {lags} lags; simulate longer or with ≥ 8 members, or lower `blocks`"
         )));
     }
+    if m * segs < crate::stats::MIN_BATCHES {
+        crate::warn::warn(super::batching::few_batches_message(
+            &what,
+            m * segs,
+            &format!("{m} member(s) × {segs} time segments"),
+            &format!(
+                "pass blocks ≥ {} (now {}) or simulate ≥ {} members",
+                crate::stats::MIN_BATCHES,
+                opts.blocks,
+                crate::stats::MIN_BATCHES
+            ),
+        ));
+    }
     let flat = traj
         .data
         .view()

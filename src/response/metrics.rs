@@ -40,10 +40,21 @@ pub fn rel_err(
     idx: &[Vec<usize>],
     tmax: f64,
 ) -> Result<RelErr> {
+    if est.tail() != reference.tail() {
+        return Err(Error::shape(format!(
+            "rel_err: the estimate '{}' has values of shape {:?} per lag but the reference '{}' \
+             has {:?}: they are responses of different systems (e.g. a grid and a vector \
+             system, or systems of different size); compare responses of the same system",
+            est.name,
+            est.tail(),
+            reference.name,
+            reference.tail()
+        )));
+    }
     let (de, dr) = (est.dt, reference.dt);
     if !is_above(de, 0.0) || !is_above(dr, 0.0) || (de - dr).abs() > 1e-9 * de.max(dr) {
         return Err(Error::invalid(format!(
-            "rel_err: '{}' has dt = {de} but '{}' has dt = {dr}; compare responses on the same time grid",
+            "rel_err: the estimate '{}' has dt = {de} but the reference '{}' has dt = {dr}; compare responses on the same time grid",
             est.name, reference.name
         )));
     }
@@ -77,9 +88,11 @@ pub fn rel_err(
         let get = |resp: &Response| {
             resp.curve(i).ok_or_else(|| {
                 Error::invalid(format!(
-                    "rel_err: index {i:?} does not fit '{}' with shape {:?} (indices after the lag axis)",
+                    "rel_err: offset {i:?} does not fit '{}' (values of shape {:?} per lag); pass \
+                     offsets that index it, e.g. offsets: {:?}",
                     resp.name,
-                    resp.values.shape()
+                    resp.tail(),
+                    super::default_curves(&[resp])
                 ))
             })
         };

@@ -215,7 +215,8 @@ pub fn periodic_xcorr(
         }
     }
     let shift = a_shift * (n * n) as f64;
-    let progress = crate::core::progress::Progress::new(m as u64, "space–time correlation", "members");
+    let progress =
+        crate::core::progress::Progress::new(m as u64, "space–time correlation", "members");
     let scratch_len = scratch_len_of(&tp);
     let min_len = (m / (4 * rayon::current_num_threads())).max(1);
     (0..m)

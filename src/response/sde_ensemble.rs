@@ -15,7 +15,10 @@
 //! denominator) over the E experiments. Experiment e draws its noise from
 //! `stream_rng(seed, e)` and the reduction runs in experiment order, so the result is
 //! bit-identical for any thread count; experiments run in parallel when the system,
-//! perturbation and observables are all `parallel_safe`.
+//! perturbation and observables are all `parallel_safe`. When `starts` repeats a state (fewer
+//! distinct states G than experiments), the experiments from one state are not independent:
+//! the standard error is then computed between the G states
+//! ([`crate::stats::BetweenGroups`]) and a warning says so.
 use crate::core::progress::Progress;
 use crate::core::response::Response;
 use crate::core::rng::stream_rng;
@@ -96,14 +99,14 @@ pub fn starts_from_trajectory(traj: &Trajectory, n: usize, spacing: f64) -> Resu
     let (m, t, d) = (traj.members(), traj.frames(), traj.state_dim());
     if n == 0 || !(spacing >= 0.0 && spacing.is_finite()) {
         return Err(Error::invalid(format!(
-            "starts_from_trajectory: n = {n}, spacing = {spacing}; pass n ≥ 1 and spacing ≥ 0"
+            "start_states: count = {n}, spacing = {spacing}; pass count ≥ 1 and spacing ≥ 0"
         )));
     }
     let stride = ((spacing / traj.dt).round() as usize).max(1);
     let avail = t.div_ceil(stride) * m;
     if avail < n {
         return Err(Error::invalid(format!(
-            "starts_from_trajectory: the trajectory ({m} members × {t} frames) gives only {avail} \
+            "start_states: the trajectory ({m} members × {t} frames) gives only {avail} \
              starts {spacing} time units apart, {n} requested; simulate longer or more members, or \
              reduce the spacing"
         )));
@@ -112,7 +115,7 @@ pub fn starts_from_trajectory(traj: &Trajectory, n: usize, spacing: f64) -> Resu
         .data
         .view()
         .into_shape_with_order((m, t, d))
-        .map_err(|e| Error::shape(format!("starts_from_trajectory: {e}")))?;
+        .map_err(|e| Error::shape(format!("start_states: {e}")))?;
     crate::budget::check(
         "start_states",
         "the start states",
@@ -224,6 +227,50 @@ fn run(
         mean += r;
     }
     mean /= e_count as f64;
+    let (ids, groups) = crate::stats::distinct_rows(
+        starts
+            .outer_iter()
+            .map(|r| r.iter().copied().collect::<Vec<_>>()),
+    );
+    if groups < e_count {
+        // Repeated start states: experiments from one state are not independent (module docs).
+        crate::warn::warn(crate::stats::reuse_warning(
+            &format!("{label}_ensemble"),
+            e_count,
+            e_count,
+            groups,
+        ));
+        let mut total = crate::stats::BetweenGroups::new(lags * n_obs, e_count);
+        for g in 0..groups {
+            let members: Vec<&Array2<f64>> = per
+                .iter()
+                .zip(&ids)
+                .filter(|(_, &i)| i == g)
+                .map(|(r, _)| r)
+                .collect();
+            let mut gm = Array2::<f64>::zeros((lags, n_obs));
+            for r in &members {
+                gm += *r;
+            }
+            gm /= members.len() as f64;
+            total.add(&crate::stats::GroupMean {
+                count: members.len(),
+                mean: gm.iter().copied().collect(),
+            });
+        }
+        let stderr = total.stderr().map(|se| {
+            Array2::from_shape_vec((lags, n_obs), se)
+                .expect("length is lags·n_obs")
+                .into_dyn()
+        });
+        return Ok(Response {
+            name: format!("ensemble ({label})"),
+            dt: opts.dt * opts.save_every as f64,
+            values: mean.into_dyn(),
+            stderr,
+            normalized: false,
+        });
+    }
     let stderr = (e_count >= 2).then(|| {
         let mut var = Array2::<f64>::zeros((lags, n_obs));
         for r in &per {

@@ -147,13 +147,13 @@ pub fn stein_check(traj: &Trajectory, score: &dyn Score, max_frames: usize) -> R
     let (m, t, d) = (traj.members(), traj.frames(), traj.state_dim());
     if traj.data.ndim() < 3 || m == 0 || t == 0 || d == 0 {
         return Err(Error::shape(format!(
-            "stein_check needs a trajectory [members, frames, ...state], got {:?}",
+            "stein needs a trajectory [members, frames, ...state], got {:?}",
             traj.data.shape()
         )));
     }
     if max_frames < 2 {
         return Err(Error::invalid(format!(
-            "stein_check: max_frames = {max_frames}; use at least 2 (typically 1000–10000)"
+            "stein: max_frames = {max_frames}; use at least 2 (typically 1000–10000)"
         )));
     }
     if score.dim() != d {
@@ -166,7 +166,7 @@ pub fn stein_check(traj: &Trajectory, score: &dyn Score, max_frames: usize) -> R
     let (sel, starts) = select(m, t, max_frames);
     if sel.len() < 2 {
         return Err(Error::invalid(
-            "stein_check needs at least 2 frames (the trajectory has 1)",
+            "stein needs at least 2 frames (the trajectory has 1)",
         ));
     }
     // The selected frames, their scores and the centred frames; for vector states also one
@@ -212,6 +212,17 @@ pub fn stein_check(traj: &Trajectory, score: &dyn Score, max_frames: usize) -> R
         )));
     }
     let ranges = batch_ranges(&starts, sel.len());
+    if ranges.len() < crate::stats::MIN_BATCHES {
+        crate::warn::warn(super::batching::few_batches_message(
+            "stein",
+            ranges.len(),
+            &format!("{} frames", sel.len()),
+            &format!(
+                "use ≥ {} frames (max_frames) from a longer trajectory",
+                crate::stats::MIN_BATCHES
+            ),
+        ));
+    }
     let shape = traj.state_shape().to_vec();
     let grid = shape.len() == 2 && shape[0] == shape[1] && Spectral2d::new(shape[0]).is_ok();
     let kind = if grid {

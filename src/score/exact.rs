@@ -30,6 +30,10 @@ impl Score for ExactAcScore {
         self.sys.n() * self.sys.n()
     }
 
+    fn state_shape(&self) -> Vec<usize> {
+        vec![self.sys.n(), self.sys.n()]
+    }
+
     fn name(&self) -> String {
         "exact score".into()
     }

@@ -306,6 +306,9 @@ impl Score for PeriodicGaussianScore {
     fn dim(&self) -> usize {
         self.n * self.n
     }
+    fn state_shape(&self) -> Vec<usize> {
+        vec![self.n, self.n]
+    }
     fn name(&self) -> String {
         "Gaussian score".into()
     }

@@ -25,6 +25,14 @@
 //! The result is the mean over experiments with its standard error (std/√E per element).
 //! Experiments run in parallel in fixed chunks whose (Welford) accumulators are merged in chunk
 //! order, and experiment e uses `stream_rng(seed, e)`: bit-identical for any thread count.
+//!
+//! **Reused start states.** Experiment e starts from `starts[e mod S]`. When there are fewer
+//! distinct start states G than experiments E (S < E, or repeated states in `starts`),
+//! experiments from the same state are not independent (they share `x₀` and differ only in
+//! noise), and `std/√E` would understate the error. The standard error is then computed
+//! *between* the G start states ([`crate::stats::BetweenGroups`]: the experiments of each
+//! state are averaged first; `None` for G = 1) and a warning says so, with the numbers and
+//! the fix (more start states, or at most G experiments).
 use crate::core::progress::Progress;
 use crate::core::response::Response;
 use crate::core::rng::stream_rng;
@@ -203,7 +211,9 @@ struct ExpWork {
 /// `Response { name "ensemble", values [L, N, N] by offset (dx, dy) mod N from the kick,
 /// stderr std/√E (None for E = 1), dt = dt·save_every }`, L = round(window/(dt·save_every))+1.
 /// `starts` (`[S, N, N]`) are stationary start states, used cyclically (experiment e starts
-/// from `starts[e mod S]`; take S ≥ E for independent experiments, see [`start_states`]).
+/// from `starts[e mod S]`; take S ≥ E for independent experiments, see [`start_states`]; with
+/// fewer distinct states than experiments the standard error is between states and a warning
+/// is printed, see the module docs).
 pub fn impulse_response(
     sys: &AcSystem,
     starts: ArrayView3<f64>,
@@ -242,6 +252,22 @@ fn impulse_with(
         )));
     }
     let e_total = opts.experiments;
+    let used = starts.shape()[0].min(e_total);
+    let (ids, groups) = crate::stats::distinct_rows(
+        starts
+            .outer_iter()
+            .take(used)
+            .map(|x| x.iter().copied().collect::<Vec<f64>>()),
+    );
+    if groups < e_total {
+        crate::warn::warn(crate::stats::reuse_warning(
+            "impulse_response",
+            e_total,
+            starts.shape()[0],
+            groups,
+        ));
+        return impulse_grouped(sys, &starts, opts, plan, &ids, groups, prog);
+    }
     let n_chunks = e_total.div_ceil(CHUNK);
     // The running mean and M2 of the total and of every chunk computed at once, the standard
     // error, and one experiment's buffers (workspace, five spectra, two fields) per chunk.
@@ -306,6 +332,120 @@ fn impulse_with(
     })
 }
 
+/// [`impulse_with`] when experiments share start states: experiment e starts from
+/// `starts[e mod S]`, whose distinct-state label is `ids[e mod S]` (of `groups`). The
+/// experiments of each group, in experiment order, are cut into chunks of [`CHUNK`]; chunks
+/// run in parallel in fixed batches and are merged in (group, chunk) order, so a group's mean
+/// is complete when its last chunk is merged (one open group accumulator at a time) and the
+/// result does not depend on the thread count. The standard error is the between-group one
+/// (module docs).
+fn impulse_grouped(
+    sys: &AcSystem,
+    starts: &ArrayView3<f64>,
+    opts: &ImpulseOpts,
+    plan: Plan,
+    ids: &[usize],
+    groups: usize,
+    prog: Option<&Progress>,
+) -> Result<Response> {
+    let n = sys.n();
+    let len = plan.lags * n * n;
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    for e in 0..opts.experiments {
+        members[ids[e % ids.len()]].push(e);
+    }
+    let tasks: Vec<(usize, &[usize])> = members
+        .iter()
+        .enumerate()
+        .flat_map(|(g, m)| m.chunks(CHUNK).map(move |c| (g, c)))
+        .collect();
+    let abort = AtomicBool::new(false);
+    let mut total = crate::stats::BetweenGroups::new(len, opts.experiments);
+    let mut open: Option<(usize, Acc)> = None;
+    let close = |open: Option<(usize, Acc)>, total: &mut crate::stats::BetweenGroups| {
+        if let Some((_, acc)) = open {
+            total.add(&crate::stats::GroupMean {
+                count: acc.count,
+                mean: acc.mean,
+            });
+        }
+    };
+    for batch in tasks.chunks(BATCH) {
+        let accs: Vec<Result<Acc>> = batch
+            .par_iter()
+            .map(|(_, es)| {
+                let mut ew = ExpWork::new(sys);
+                let mut acc = Acc::new(len);
+                for (j, &e) in es.iter().enumerate() {
+                    if abort.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let r = run_experiment(
+                        sys,
+                        starts,
+                        opts,
+                        plan,
+                        e,
+                        &mut acc,
+                        j + 1,
+                        &mut ew,
+                        &abort,
+                    );
+                    if r.is_err() {
+                        abort.store(true, Ordering::Relaxed);
+                    }
+                    r?;
+                    acc.count += 1;
+                    if let Some(p) = prog {
+                        p.inc(1);
+                    }
+                }
+                Ok(acc)
+            })
+            .collect();
+        for ((g, _), a) in batch.iter().zip(accs) {
+            let a = a?;
+            if open.as_ref().map(|o| o.0) != Some(*g) {
+                close(open.take(), &mut total);
+                open = Some((*g, Acc::new(len)));
+            }
+            if let Some((_, acc)) = open.as_mut() {
+                acc.merge(&a);
+            }
+        }
+    }
+    close(open.take(), &mut total);
+    let shape = (plan.lags, n, n);
+    let stderr = total.stderr().map(|se| {
+        Array3::from_shape_vec(shape, se)
+            .expect("length is lags·n·n")
+            .into_dyn()
+    });
+    let values = Array3::from_shape_vec(shape, total.mean).expect("length is lags·n·n");
+    Ok(Response {
+        name: "ensemble".into(),
+        dt: sys.params().dt * plan.save_every as f64,
+        values: values.into_dyn(),
+        stderr,
+        normalized: false,
+    })
+}
+
+impl ExpWork {
+    fn new(sys: &AcSystem) -> Self {
+        ExpWork {
+            w: sys.workspace(),
+            yp: sys.zero_spec(),
+            ym: sys.zero_spec(),
+            noise: sys.zero_spec(),
+            dhat: sys.zero_spec(),
+            sig_hat: sys.zero_spec(),
+            probe: vec![0.0; sys.n() * sys.n()],
+            field: vec![0.0; sys.n() * sys.n()],
+        }
+    }
+}
+
 /// Experiments `CHUNK·c ..` of chunk `c`, accumulated in order.
 fn run_chunk(
     sys: &AcSystem,
@@ -318,16 +458,7 @@ fn run_chunk(
 ) -> Result<Acc> {
     let d = sys.n() * sys.n();
     let mut acc = Acc::new(plan.lags * d);
-    let mut ew = ExpWork {
-        w: sys.workspace(),
-        yp: sys.zero_spec(),
-        ym: sys.zero_spec(),
-        noise: sys.zero_spec(),
-        dhat: sys.zero_spec(),
-        sig_hat: sys.zero_spec(),
-        probe: vec![0.0; d],
-        field: vec![0.0; d],
-    };
+    let mut ew = ExpWork::new(sys);
     let e1 = (CHUNK * (c + 1)).min(opts.experiments);
     for (j, e) in (CHUNK * c..e1).enumerate() {
         if abort.load(Ordering::Relaxed) {

@@ -91,7 +91,9 @@ fn ou_random_signs_unbiased() {
         seed: 5,
         ..ImpulseOpts::default()
     };
-    let starts = random_starts(8, 16, 2.0);
+    // One start state per experiment: with fewer, the standard error would be the
+    // between-state one (fewer degrees of freedom, heavier tails than the 5σ bound assumes).
+    let starts = random_starts(64, 16, 2.0);
     let r = impulse_response(&sys, starts.view(), &opts).unwrap();
     let g = ou_green_response(&p, 2.0, 11).unwrap();
     let se = r.stderr.unwrap();
@@ -202,6 +204,168 @@ fn impulse_reproducible_across_threads() {
         assert_eq!(a.dt, 0.25);
         assert_eq!(a.lags(), 9);
     }
+}
+
+/// Each experiment alone (its response frames, flattened), as `impulse_with` runs it.
+fn single_experiments(
+    sys: &AcSystem,
+    starts: &Array3<f64>,
+    o: &ImpulseOpts,
+    count: usize,
+) -> Vec<Vec<f64>> {
+    let plan = o.plan(sys.params().dt).unwrap();
+    let len = plan.lags * sys.n() * sys.n();
+    let abort = AtomicBool::new(false);
+    (0..count)
+        .map(|e| {
+            let mut acc = Acc::new(len);
+            let mut ew = ExpWork::new(sys);
+            run_experiment(
+                sys,
+                &starts.view(),
+                o,
+                plan,
+                e,
+                &mut acc,
+                1,
+                &mut ew,
+                &abort,
+            )
+            .unwrap();
+            acc.mean
+        })
+        .collect()
+}
+
+/// More experiments than start states (C28 of the bad-input findings): experiment e starts
+/// from state e mod S, so the standard error is the between-state one, computed here by hand
+/// from single experiments: group means m_g over n_g experiments, m = Σ w_g m_g with
+/// w_g = n_g/E, se² = G/(G−1) Σ w_g² (m_g − m)². Repeated rows in `starts` are the same
+/// states (same groups, same result), and a warning names the numbers.
+#[test]
+fn reused_starts_give_between_state_stderr() {
+    quiet();
+    let sys = AcSystem::new(AcParams {
+        n: 8,
+        ..AcParams::allen_cahn()
+    })
+    .unwrap();
+    let starts = random_starts(3, 8, 0.8);
+    let o = ImpulseOpts {
+        window: 2.0,
+        save_every: 8,
+        experiments: 7,
+        seed: 5,
+        ..ImpulseOpts::default()
+    };
+    let r = impulse_response(&sys, starts.view(), &o).unwrap();
+    let w = crate::warn::take_warnings();
+    assert!(
+        w.iter()
+            .any(|m| m.contains("impulse_response: 7 experiments from only 3 start states")),
+        "{w:?}"
+    );
+    let single = single_experiments(&sys, &starts, &o, 7);
+    let len = single[0].len();
+    let groups: Vec<Vec<usize>> = (0..3).map(|g| (g..7).step_by(3).collect()).collect();
+    let gmean =
+        |g: &Vec<usize>, i: usize| g.iter().map(|&e| single[e][i]).sum::<f64>() / g.len() as f64;
+    let (vals, se) = (r.values.as_slice().unwrap(), r.stderr.as_ref().unwrap());
+    let se = se.as_slice().unwrap();
+    let mut worst: f64 = 0.0;
+    for i in 0..len {
+        let m = (0..7).map(|e| single[e][i]).sum::<f64>() / 7.0;
+        let v: f64 = groups
+            .iter()
+            .map(|g| (g.len() as f64 / 7.0).powi(2) * (gmean(g, i) - m).powi(2))
+            .sum();
+        let want = (1.5 * v).sqrt();
+        worst = worst.max((vals[i] - m).abs()).max((se[i] - want).abs());
+    }
+    assert!(
+        worst < 1e-12,
+        "max deviation from the hand computation {worst}"
+    );
+    assert!(
+        se.iter().any(|v| *v > 1e-6),
+        "the stderr is not trivially zero"
+    );
+    // The same states given as repeated rows (S = E = 7): the same groups, the same numbers.
+    let mut dup = Array3::<f64>::zeros((7, 8, 8));
+    for e in 0..7 {
+        dup.index_axis_mut(ndarray::Axis(0), e)
+            .assign(&starts.index_axis(ndarray::Axis(0), e % 3));
+    }
+    let rd = impulse_response(&sys, dup.view(), &o).unwrap();
+    assert_eq!(rd.values, r.values);
+    assert_eq!(rd.stderr, r.stderr);
+    // One state: no standard error can be formed.
+    let one = impulse_response(&sys, starts.slice(ndarray::s![0..1, .., ..]), &o).unwrap();
+    assert!(one.stderr.is_none());
+}
+
+/// The between-state standard error is calibrated where std/√E is not. Over K = 80
+/// independent replicas (fresh random start fields and noise streams each), 16 experiments
+/// from 4 states per replica: compare the spread of the replica means at one element (lag 1,
+/// the kicked pixel) with the mean reported variance se² (unbiased for it) and with the naive
+/// sd²/E. The ratio of two variance estimates from 80 replicas is uncertain by about
+/// √(2/79 + 2/(3·80)) ≈ 18 %, so the calibrated one must lie in [0.6, 1.6] (> 2.5σ); the
+/// naive one, which ignores that experiments share a state, must be below 0.5 (measured:
+/// 1.12 and 0.31).
+#[test]
+fn reused_starts_stderr_is_calibrated() {
+    quiet();
+    let sys = AcSystem::new(AcParams {
+        n: 8,
+        ..AcParams::allen_cahn()
+    })
+    .unwrap();
+    let (k, s, e) = (80, 4, 16);
+    let i = 8 * 8; // lag 1, offset (0, 0)
+    let (mut means, mut se2, mut naive2) = (vec![], vec![], vec![]);
+    for rep in 0..k {
+        let starts = seeded_starts(s, 8, 0.8, rep as u64);
+        let o = ImpulseOpts {
+            window: 2.0,
+            save_every: 32,
+            experiments: e,
+            seed: 1000 + rep as u64,
+            ..ImpulseOpts::default()
+        };
+        let r = impulse_response(&sys, starts.view(), &o).unwrap();
+        let single = single_experiments(&sys, &starts, &o, e);
+        let x: Vec<f64> = single.iter().map(|v| v[i]).collect();
+        let m = x.iter().sum::<f64>() / e as f64;
+        let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (e - 1) as f64;
+        means.push(r.values.as_slice().unwrap()[i]);
+        se2.push(r.stderr.as_ref().unwrap().as_slice().unwrap()[i].powi(2));
+        naive2.push(var / e as f64);
+    }
+    let _ = crate::warn::take_warnings();
+    let mm = means.iter().sum::<f64>() / k as f64;
+    let emp = means.iter().map(|v| (v - mm).powi(2)).sum::<f64>() / (k - 1) as f64;
+    let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (rg, rn) = (avg(&se2) / emp, avg(&naive2) / emp);
+    eprintln!("reported/actual variance of the mean: between states {rg:.2}, naive {rn:.2}");
+    assert!(
+        (0.6..=1.6).contains(&rg),
+        "between-state se² / actual = {rg}"
+    );
+    assert!(
+        rn < 0.5,
+        "naive se² / actual = {rn}: the test does not discriminate"
+    );
+}
+
+/// `s` pseudo-random fields in [-amp, amp] from `seed` (xorshift).
+fn seeded_starts(s: usize, n: usize, amp: f64, seed: u64) -> Array3<f64> {
+    let mut z: u64 = 0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0x2545_F491_4F6C_DD1D);
+    Array3::from_shape_fn((s, n, n), |_| {
+        z ^= z << 13;
+        z ^= z >> 7;
+        z ^= z << 17;
+        amp * ((z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
+    })
 }
 
 /// Welford chunks merged in order equal a direct two-pass mean and variance.

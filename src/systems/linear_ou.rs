@@ -68,11 +68,18 @@ impl LinearOu {
     /// the noise does not reach every direction (singular stationary covariance: no score).
     pub fn new(a: Array2<f64>, g: Array2<f64>) -> Result<Self> {
         let d = a.nrows();
-        if a.ncols() != d || d == 0 || g.nrows() != d || g.ncols() == 0 {
+        if a.ncols() != d || d == 0 {
             return Err(Error::shape(format!(
-                "linear OU: A is {}×{} and G is {}×{}; pass A square D×D and G D×K (K ≥ 1)",
+                "linear OU: A is {}×{}; pass a square D×D drift matrix with D ≥ 1, e.g. \
+                 A: [[-1.0]]",
                 a.nrows(),
-                a.ncols(),
+                a.ncols()
+            )));
+        }
+        if g.nrows() != d || g.ncols() == 0 {
+            return Err(Error::shape(format!(
+                "linear OU: G is {}×{} but A is {d}×{d}; pass G as a {d}×K noise matrix \
+                 (K ≥ 1), or leave it out for the identity",
                 g.nrows(),
                 g.ncols()
             )));

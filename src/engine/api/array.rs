@@ -290,7 +290,7 @@ pub mod array_api {
         } else {
             return Err(Error::invalid(format!(
                 "reshape: shape must be an integer or an array of integers, got {}",
-                shape.type_name()
+                crate::engine::handles::script_type(&shape)
             ))
             .into());
         };
@@ -407,7 +407,7 @@ fn int_list(index: &rhai::Array, what: &str) -> Result<Vec<INT>, crate::Error> {
             d.as_int().map_err(|_| {
                 crate::Error::invalid(format!(
                     "{what}: indices must be integers, got {} in {:?}",
-                    d.type_name(),
+                    crate::engine::handles::script_type(d),
                     index
                 ))
             })

@@ -192,7 +192,7 @@ pub fn obs_list(v: &Dynamic, what: &str) -> Res<Vec<ObsSpec>> {
         Err(rt(format!(
             "{what}: expected an observable (obs_x(i), obs_moment(i, p), obs_mean(), …) or a \
              closure |x| -> number, got {}",
-            x.type_name()
+            crate::engine::handles::script_type(x)
         )))
     };
     if let Some(a) = v.read_lock::<Array>() {

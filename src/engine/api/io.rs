@@ -1,4 +1,5 @@
-//! Script API for files and run settings: `.npy`, JSON, CSV, `out_path`, `is_quick`, timing.
+//! Script API for files and run settings: `.npy`, JSON, CSV, `out_path`, `is_quick`, timing,
+//! and `warnings()`.
 //! Every write is atomic ([`crate::core::atomic`]).
 use rhai::plugin::*;
 use rhai::Module;
@@ -150,7 +151,14 @@ pub mod io_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn save_json(path: &str, value: Dynamic) -> Res<()> {
-        let j = dynamic_to_json(&value, "value").map_err(|e| rt(format!("save_json: {e}")))?;
+        let j = dynamic_to_json(&value, "value").map_err(|e| {
+            let why = if e.contains("finite") {
+                " (a JSON file cannot hold NaN or infinity)"
+            } else {
+                ""
+            };
+            rt(format!("save_json: {e}{why}"))
+        })?;
         let mut text = serde_json::to_string_pretty(&j).map_err(|e| Error::io(path, e))?;
         text.push('\n');
         write_bytes(Path::new(path), text.as_bytes())?;
@@ -246,7 +254,7 @@ pub mod io_api {
         } else {
             return Err(rt(format!(
                 "save_csv: rows must be an array of rows or an ndarray, got {}",
-                rows.type_name()
+                crate::engine::handles::script_type(&rows)
             )));
         }
         write_bytes(Path::new(path), out.as_bytes())?;
@@ -293,6 +301,27 @@ pub mod io_api {
     /// ```
     pub fn now() -> FLOAT {
         super::clock()
+    }
+
+    /// The warnings printed since the previous call, oldest first, as an array of strings
+    /// (at most the last 256). A warning is printed (`warning: ...` on stderr) when a result
+    /// is computed but would mislead without a word: start states reused by more experiments,
+    /// error bars from too few batches, a training run that diverged. Use it to check or log
+    /// them from a script; each call returns only the new ones.
+    ///
+    /// ```rhai
+    /// let sys = ou(#{ n: 8 });
+    /// let tr = sys.simulate(#{ members: 2, spinup: 5.0, duration: 20.0 });
+    /// warnings(); // forget earlier ones
+    /// impulse_response(sys, start_states(tr, 5.0, 2), #{ experiments: 4, window: 2.0 });
+    /// let w = warnings();
+    /// assert(w.some(|m| m.contains("4 experiments from only 2 start states")));
+    /// ```
+    pub fn warnings() -> Array {
+        crate::warn::take_warnings()
+            .into_iter()
+            .map(Dynamic::from)
+            .collect()
     }
 
     /// Seconds elapsed since the reading `t` of `now()`.

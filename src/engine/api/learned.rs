@@ -62,7 +62,7 @@ fn samples_of(data: &Dynamic, what: &str) -> crate::Result<ndarray::ArrayD<f64>>
     }
     Err(crate::Error::invalid(format!(
         "{what}: data must be a trajectory or an ndarray [samples, ...state], got {}",
-        data.type_name()
+        crate::engine::handles::script_type(data)
     )))
 }
 

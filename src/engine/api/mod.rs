@@ -36,7 +36,7 @@ pub const TOPICS: &[Topic] = &[
     },
     Topic {
         name: "io",
-        summary: "files (.npy, JSON, CSV), output folder, --quick flag, timing",
+        summary: "files (.npy, JSON, CSV), output folder, --quick flag, timing, warnings",
         module: io::module,
     },
     Topic {

@@ -13,7 +13,8 @@ pub fn module() -> Module {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResponsePlotOpts {
-    pub offsets: Vec<Vec<usize>>,
+    /// Curves to plot; `None`: [`crate::response::default_curves`].
+    pub offsets: Option<Vec<Vec<usize>>>,
     pub tmax: Option<f64>,
     pub title: String,
     pub panel_titles: Option<Vec<String>>,
@@ -26,7 +27,7 @@ pub struct ResponsePlotOpts {
 impl Default for ResponsePlotOpts {
     fn default() -> Self {
         ResponsePlotOpts {
-            offsets: vec![vec![0, 0], vec![1, 0], vec![2, 0], vec![3, 0]],
+            offsets: None,
             tmax: None,
             title: "Linear response".into(),
             panel_titles: None,
@@ -128,42 +129,43 @@ pub fn response_figure(
 ) -> crate::Result<crate::plot::Figure> {
     use crate::plot::{Figure, Panel, Series};
     use crate::Error;
-    if rs.is_empty() || o.offsets.is_empty() {
+    let refs: Vec<&crate::core::response::Response> = rs.iter().collect();
+    let offsets = match &o.offsets {
+        Some(v) => v.clone(),
+        None => crate::response::default_curves(&refs),
+    };
+    if rs.is_empty() || offsets.is_empty() {
         return Err(Error::invalid(
             "plot_responses: give at least one response and one offset",
         ));
     }
     if let Some(t) = &o.panel_titles {
-        if t.len() != o.offsets.len() {
+        if t.len() != offsets.len() {
             return Err(Error::invalid(format!(
                 "plot_responses: {} panel_titles for {} offsets",
                 t.len(),
-                o.offsets.len()
+                offsets.len()
             )));
         }
     }
     let mut fig = Figure::new(o.title.clone())
         .cols(o.cols)
         .size(o.width, o.height);
-    for (k, off) in o.offsets.iter().enumerate() {
+    for (k, off) in offsets.iter().enumerate() {
         let title = match &o.panel_titles {
             Some(t) => t[k].clone(),
-            None => format!(
-                "(1,1) → ({})",
-                off.iter()
-                    .map(|i| (i + 1).to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
+            None => crate::response::curve_label(rs[0].tail(), off),
         };
         // One legend (first panel): the curves and colours are the same in every panel.
         let mut p = Panel::new(title, o.xlabel.clone(), o.ylabel.clone()).legend(k == 0);
         for r in rs {
             let (v, e) = r.curve(off).ok_or_else(|| {
                 Error::invalid(format!(
-                    "plot_responses: offset {off:?} does not fit '{}' (trailing shape {:?})",
+                    "plot_responses: offset {off:?} does not fit '{}' (values of shape {:?} per \
+                     lag); pass offsets that index it, e.g. offsets: {:?}",
                     r.name,
-                    &r.values.shape()[1..]
+                    r.tail(),
+                    crate::response::default_curves(&refs)
                 ))
             })?;
             let t = r.times();
@@ -191,7 +193,7 @@ pub mod plots_api {
     use super::{HeatmapScriptOpts, HistScriptOpts, ResponsePlotOpts};
     use crate::engine::array::NdArray;
     use crate::engine::error::rt;
-    use crate::engine::options::parse_opts;
+    use crate::engine::options::{check_keys, parse_opts};
     use crate::plot::{
         save_heatmap, save_histogram, save_histograms, save_lines, Figure, HeatmapOpts, Panel,
         Series,
@@ -201,9 +203,11 @@ pub mod plots_api {
 
     type Res<T> = Result<T, Box<EvalAltResult>>;
 
-    /// The paper's response figure: one panel per offset ("(1,1) → (i,1)"), every response as a
-    /// curve with a shaded ±1 standard-error band where it has one. Options: `offsets`
-    /// ([[0,0],[1,0],[2,0],[3,0]]), `tmax` (all lags), `title`, `panel_titles`, `xlabel`
+    /// The paper's response figure: one panel per offset ("(1,1) → (i,1)" on grids, "x[j] →
+    /// x[i]" for vector systems), every response as a curve with a shaded ±1 standard-error
+    /// band where it has one. Options: `offsets` (default: up to four curves `[k, 0]` that fit
+    /// every response — on a grid the offsets [[0,0],[1,0],[2,0],[3,0]]), `tmax` (all lags),
+    /// `title`, `panel_titles`, `xlabel`
     /// ("lag t (time units)"), `ylabel`, `cols` (2), `width`, `height`. PNG or SVG by extension.
     /// The legend is drawn in the first panel (colours follow the curve in every panel).
     ///
@@ -236,15 +240,11 @@ pub mod plots_api {
         let mut fig = fig;
         let get_s =
             |m: &Map, k: &str| -> String { m.get(k).map(|v| v.to_string()).unwrap_or_default() };
-        let allowed = ["title", "cols", "width", "height", "panels"];
-        for k in fig.keys() {
-            if !allowed.contains(&k.as_str()) {
-                return Err(rt(format!(
-                    "plot_lines: unknown key '{k}'; valid keys: {}",
-                    allowed.join(", ")
-                )));
-            }
-        }
+        check_keys(
+            &fig,
+            &["title", "cols", "width", "height", "panels"],
+            "plot_lines",
+        )?;
         let panels = fig
             .remove("panels")
             .and_then(|p| p.try_cast::<Array>())
@@ -270,6 +270,11 @@ pub mod plots_api {
             let pm = p
                 .try_cast::<Map>()
                 .ok_or_else(|| rt(format!("plot_lines: panel {pi} must be a map")))?;
+            check_keys(
+                &pm,
+                &["title", "xlabel", "ylabel", "series", "legend"],
+                &format!("plot_lines: panel {pi}"),
+            )?;
             let mut panel = Panel::new(
                 get_s(&pm, "title"),
                 get_s(&pm, "xlabel"),
@@ -295,6 +300,7 @@ pub mod plots_api {
                     rt(format!("plot_lines: panel {pi} series {si} must be a map"))
                 })?;
                 let what = format!("plot_lines: panel {pi} series {si}");
+                check_keys(&sm, &["label", "x", "y", "err", "style", "markers"], &what)?;
                 let need = |k: &str| {
                     sm.get(k)
                         .cloned()

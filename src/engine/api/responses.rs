@@ -59,15 +59,16 @@ impl Default for AnalyticOpts {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RelErrOpts {
-    /// Curves compared: offsets `[dx, dy]` (grids) or indices `[i, j]` (vectors).
-    pub offsets: Vec<Vec<usize>>,
+    /// Curves compared: offsets `[dx, dy]` (grids) or indices `[i, j]` (vectors); `None`:
+    /// [`crate::response::default_curves`].
+    pub offsets: Option<Vec<Vec<usize>>>,
     /// Largest lag time compared.
     pub tmax: f64,
 }
 impl Default for RelErrOpts {
     fn default() -> Self {
         RelErrOpts {
-            offsets: vec![vec![0, 0], vec![1, 0], vec![2, 0], vec![3, 0]],
+            offsets: None,
             tmax: 50.0,
         }
     }
@@ -179,7 +180,8 @@ pub mod responses_api {
 
     /// Relative L2 error `‖R̂ − R_ref‖₂ / ‖R_ref‖₂` over the curves `offsets` and lags
     /// `t ≤ tmax` (SPEC accuracy metric), with its standard error propagated from both
-    /// responses. Options: `offsets` ([[0,0],[1,0],[2,0],[3,0]]), `tmax` (50). Returns
+    /// responses. Options: `offsets` (default: up to four curves `[k, 0]` that fit both — on a
+    /// grid [[0,0],[1,0],[2,0],[3,0]]), `tmax` (50). Returns
     /// `#{ value, stderr }`.
     ///
     /// ```rhai
@@ -190,7 +192,10 @@ pub mod responses_api {
     #[rhai_fn(return_raw)]
     pub fn rel_err(est: Response, reference: Response, opts: Map) -> Res<Map> {
         let o: RelErrOpts = parse_opts(opts, "rel_err")?;
-        let e = rel_err_fn(&est, &reference, &o.offsets, o.tmax)?;
+        let offsets = o
+            .offsets
+            .unwrap_or_else(|| crate::response::default_curves(&[&est, &reference]));
+        let e = rel_err_fn(&est, &reference, &offsets, o.tmax)?;
         let mut m = Map::new();
         m.insert("value".into(), Dynamic::from_float(e.value));
         m.insert("stderr".into(), Dynamic::from_float(e.stderr));
@@ -209,8 +214,13 @@ pub mod responses_api {
         let idx = super::idx_arg(&Dynamic::from(at), "curve")?;
         let (v, e) = r.curve(&idx).ok_or_else(|| {
             rt(format!(
-                "curve: index {idx:?} does not fit a response with trailing shape {:?}",
-                &r.values.shape()[1..]
+                "curve: index {idx:?} does not fit a response with values of shape {:?} per \
+                 lag; e.g. {:?}",
+                r.tail(),
+                crate::response::default_curves(&[&*r])
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
             ))
         })?;
         let arr = |x: Vec<f64>| Dynamic::from(NdArray::from_array(Array1::from(x).into_dyn()));
@@ -309,7 +319,8 @@ pub mod responses_api {
     }
 
     /// Saves curves of one or more responses as CSV (columns `t`, then `value` and `stderr`
-    /// per response and offset) or JSON (by extension). Options: `offsets`.
+    /// per response and offset) or JSON (by extension). Options: `offsets` (default: as
+    /// `plot_responses`).
     ///
     /// ```rhai
     /// let a = analytic_response(ou(#{ n: 8 }), #{ lags: 3 });
@@ -321,11 +332,15 @@ pub mod responses_api {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct O {
-            offsets: Vec<Vec<usize>>,
+            #[serde(default)]
+            offsets: Option<Vec<Vec<usize>>>,
         }
         let o: O = parse_opts(opts, "save_responses")?;
         let rs = super::responses_of(&responses, "save_responses")?;
-        super::write_curves(std::path::Path::new(path), &rs, &o.offsets)?;
+        let offsets = o
+            .offsets
+            .unwrap_or_else(|| crate::response::default_curves(&rs.iter().collect::<Vec<_>>()));
+        super::write_curves(std::path::Path::new(path), &rs, &offsets)?;
         Ok(())
     }
 
@@ -378,8 +393,8 @@ pub fn responses_of(
                 .try_cast::<crate::core::response::Response>()
                 .ok_or_else(|| {
                     crate::engine::error::rt(format!(
-                        "{what}: item {i} is a {}, expected a response",
-                        d.type_name()
+                        "{what}: item {i} is {}, expected a response",
+                        crate::engine::handles::script_type(d)
                     ))
                 })
         })
@@ -411,9 +426,11 @@ pub fn write_curves(
         for o in offsets {
             let (v, e) = r.curve(o).ok_or_else(|| {
                 Error::invalid(format!(
-                    "save_responses: offset {o:?} does not fit '{}' (trailing shape {:?})",
+                    "save_responses: offset {o:?} does not fit '{}' (values of shape {:?} per \
+                     lag); pass offsets that index it, e.g. offsets: {:?}",
                     r.name,
-                    &r.values.shape()[1..]
+                    r.tail(),
+                    crate::response::default_curves(&[r])
                 ))
             })?;
             let key = format!("{} {:?}", r.name, o);

@@ -81,7 +81,8 @@ pub mod scores_api {
     }
 
     /// Evaluates the score on one state or a batch: `x` of shape `[...state]` or
-    /// `[batch, ...state]`; the result has the same shape.
+    /// `[batch, ...state]` (or flattened, `[D]` / `[batch, D]`); the result has the same shape.
+    /// Any other shape is an error, even when its size is a multiple of D.
     ///
     /// ```rhai
     /// let s = exact_score(ou(#{ n: 8 }));
@@ -92,10 +93,19 @@ pub mod scores_api {
     pub fn evaluate(s: &mut ScoreHandle, x: NdArray) -> Res<NdArray> {
         let d = s.0.dim();
         let size = x.size();
-        if d == 0 || !size.is_multiple_of(d) || size == 0 {
+        let state = s.0.state_shape();
+        let xs = x.shape();
+        // One state or a batch [B, ...state]; flattened states ([D], [B, D]) are accepted too.
+        let fits =
+            |st: &[usize]| (xs.len() == st.len() || xs.len() == st.len() + 1) && xs.ends_with(st);
+        if d == 0 || size == 0 || !(fits(&state) || fits(&[d])) {
+            let mut batch = vec!["B".to_string()];
+            batch.extend(state.iter().map(|v| v.to_string()));
             return Err(rt(format!(
-                "evaluate: input of shape {:?} does not hold whole states of dimension {d}",
-                x.shape()
+                "evaluate: score '{}' takes states of shape {state:?} (dimension {d}): pass one \
+                 state {state:?} or a batch [{}]; got shape {xs:?}",
+                s.0.name(),
+                batch.join(", ")
             )));
         }
         let b = size / d;

@@ -192,6 +192,23 @@ fn ou_of<'a>(sys: &'a SdeHandle, what: &str) -> Result<&'a LinearOu, Box<EvalAlt
     }
 }
 
+/// The error for the keys left in `rest` after the valid options were taken out: the first
+/// one, a "did you mean" suggestion and the valid options (as `parse_opts` words it).
+fn unknown_option(rest: &rhai::Map, valid: &[&str], what: &str) -> Box<EvalAltResult> {
+    let key = rest
+        .keys()
+        .next()
+        .map(|k| k.to_string())
+        .unwrap_or_default();
+    let hint = crate::engine::options::closest(&key, valid.iter().copied())
+        .map(|s| format!(" (did you mean '{s}'?)"))
+        .unwrap_or_default();
+    rt(format!(
+        "{what}: unknown option '{key}'{hint}; valid options are: {}",
+        valid.join(", ")
+    ))
+}
+
 fn describe(sys: &SdeHandle) -> String {
     match sys {
         SdeHandle::Native(s, _) => format!("native {s:?}"),
@@ -211,7 +228,8 @@ fn describe(sys: &SdeHandle) -> String {
 #[export_module]
 pub mod sde_api {
     use super::{
-        describe, matrix_arg, ou_of, rc, tr, ClosureSys, Grid, Native, NoiseSpec, SdeHandle,
+        describe, matrix_arg, ou_of, rc, tr, unknown_option, ClosureSys, Grid, Native, NoiseSpec,
+        SdeHandle,
     };
     use crate::core::response::Response;
     use crate::engine::array::NdArray;
@@ -261,16 +279,22 @@ pub mod sde_api {
         let noise = opts.remove("noise").unwrap_or(Dynamic::UNIT);
         let name: String = match opts.remove("name") {
             None => "custom SDE".into(),
-            Some(v) => v
-                .into_string()
-                .map_err(|t| rt(format!("sde: name must be a string, got {t}")))?,
+            Some(v) => v.into_string().map_err(|t| {
+                rt(format!(
+                    "sde: name must be a string, got {}",
+                    crate::engine::handles::script_type_name(t)
+                ))
+            })?,
         };
         let dim: Option<usize> = match opts.remove("dim") {
             None => None,
             Some(v) => {
-                let d = v
-                    .as_int()
-                    .map_err(|t| rt(format!("sde: dim must be an integer, got {t}")))?;
+                let d = v.as_int().map_err(|t| {
+                    rt(format!(
+                        "sde: dim must be an integer, got {}",
+                        crate::engine::handles::script_type_name(t)
+                    ))
+                })?;
                 if d < 1 {
                     return Err(rt(format!(
                         "sde: dim = {d}; pass the state dimension D ≥ 1"
@@ -279,10 +303,12 @@ pub mod sde_api {
                 Some(d as usize)
             }
         };
-        if let Some(k) = opts.keys().next() {
-            return Err(rt(format!(
-                "sde: unknown option '{k}'; the options are drift, noise, dim, name"
-            )));
+        if !opts.is_empty() {
+            return Err(unknown_option(
+                &opts,
+                &["drift", "noise", "dim", "name"],
+                "sde",
+            ));
         }
         let need_dim = |what: &str| {
             dim.ok_or_else(|| {
@@ -324,6 +350,16 @@ pub mod sde_api {
                 }
             }
         };
+        if d == 0 {
+            return Err(rt(format!(
+                "sde: the noise has shape {:?}, so the state would have D = 0 components; pass a \
+                 noise with D ≥ 1 rows (a vector of D values, a [D, K] matrix, or a number with \
+                 dim: D), and a drift closure returning D numbers",
+                NdArray::from_dynamic(&noise, "sde: noise")
+                    .map(|a| a.shape().to_vec())
+                    .unwrap_or_default()
+            )));
+        }
         if let Some(d0) = dim {
             if d0 != d {
                 return Err(rt(format!(
@@ -362,10 +398,8 @@ pub mod sde_api {
             Some(g) => matrix_arg(&g, "linear_ou: G")?,
             None => Array2::eye(a.nrows()),
         };
-        if let Some(k) = opts.keys().next() {
-            return Err(rt(format!(
-                "linear_ou: unknown option '{k}'; the options are A and G"
-            )));
+        if !opts.is_empty() {
+            return Err(unknown_option(&opts, &["A", "G"], "linear_ou"));
         }
         let ou = LinearOu::new(a, g)?;
         let sde = ou.sde()?;
@@ -579,7 +613,8 @@ pub mod sde_api {
             None => false,
             Some(v) => v.as_bool().map_err(|t| {
                 rt(format!(
-                    "analytic_second_moments: step must be true/false, got {t}"
+                    "analytic_second_moments: step must be true/false, got {}",
+                    crate::engine::handles::script_type_name(t)
                 ))
             })?,
         };

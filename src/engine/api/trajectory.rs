@@ -12,11 +12,11 @@ pub fn module() -> Module {
 #[fdtlab_macros::guarded]
 #[export_module]
 pub mod trajectory_api {
+    use crate::core::trajectory::Trajectory;
     use crate::engine::array::{check_values, index_of, NdArray};
     use crate::engine::error::rt;
     use crate::engine::handles::TrajHandle;
     use crate::systems::impulse::start_states as ac_start_states;
-    use crate::core::trajectory::Trajectory;
     use ndarray::Axis;
     use rhai::{Dynamic, EvalAltResult, FLOAT, INT};
 
@@ -45,6 +45,20 @@ pub mod trajectory_api {
                 a.shape()
             )));
         }
+        if a.size() == 0 {
+            let sh = a.shape();
+            let which = if sh[0] == 0 {
+                "no members"
+            } else if sh[1] == 0 {
+                "no frames"
+            } else {
+                "states with no values"
+            };
+            return Err(rt(format!(
+                "trajectory: data has shape {sh:?}: {which}; pass [members ≥ 1, frames ≥ 1, \
+                 ...state] with at least one value per state"
+            )));
+        }
         if !a.all_finite() {
             return Err(rt("trajectory: data contains NaN or infinity"));
         }
@@ -54,7 +68,7 @@ pub mod trajectory_api {
             data: a.into_owned(),
             dt,
             t0: 0.0,
-            system: "user data".into(),
+            system: crate::core::trajectory::USER_DATA.into(),
         }))
     }
 

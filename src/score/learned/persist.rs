@@ -114,7 +114,22 @@ impl LearnedModel {
     /// Loads a model saved by [`LearnedModel::save`], checking the metadata against the
     /// weights.
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
-        let dir = dir.as_ref();
+        let mut dir = dir.as_ref();
+        // The path of the model's own `model.json` names its folder; another file does not.
+        if dir.is_file() {
+            match (dir.file_name(), dir.parent()) {
+                (Some(f), Some(parent)) if f == META_FILE => dir = parent,
+                _ => {
+                    return Err(Error::io(
+                        dir,
+                        format!(
+                            "is a file; pass the model folder (the one holding {META_FILE} and \
+                             {WEIGHTS_FILE}, as written by save_model)"
+                        ),
+                    ))
+                }
+            }
+        }
         let mpath = dir.join(META_FILE);
         let wpath = dir.join(WEIGHTS_FILE);
         let json = std::fs::read(&mpath).map_err(|e| Error::io(&mpath, e))?;
@@ -182,14 +197,27 @@ impl LearnedModel {
             })
             .collect();
         if expected != file.tensors {
+            let first_diff = expected.iter().zip(&file.tensors).position(|(a, b)| a != b);
+            let what = match first_diff {
+                Some(i) if expected.len() == file.tensors.len() => {
+                    let (e, f) = (&expected[i], &file.tensors[i]);
+                    format!(
+                        "tensor {i} is listed as {} {:?} {}, the architecture needs {} {:?} {}",
+                        f.name, f.shape, f.dtype, e.name, e.shape, e.dtype
+                    )
+                }
+                _ => format!(
+                    "{} tensors expected, {} listed",
+                    expected.len(),
+                    file.tensors.len()
+                ),
+            };
             return Err(Error::io(
                 &mpath,
                 format!(
-                    "its tensor list does not match its architecture {} ({} tensors expected, \
-                     {} listed); the file was edited or is corrupt",
+                    "its tensor list does not match its architecture {} ({what}); the file was \
+                     edited or is corrupt",
                     file.meta.net.describe(),
-                    expected.len(),
-                    file.tensors.len()
                 ),
             ));
         }

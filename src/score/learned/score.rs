@@ -205,6 +205,9 @@ impl Score for LearnedScore {
     fn dim(&self) -> usize {
         self.cfg.dim()
     }
+    fn state_shape(&self) -> Vec<usize> {
+        self.cfg.state_shape.clone()
+    }
     fn name(&self) -> String {
         self.name.clone()
     }

@@ -88,8 +88,110 @@ pub fn train(
         train: data::standardise(&data, &train_rows, model.meta.mean, model.meta.scale),
         val: data::standardise(&data, &val_rows, model.meta.mean, model.meta.scale),
     };
+    let first_epoch = model.meta.history.len();
     Trainer::new(&mut model, &prep, opts)?.run()?;
+    if let Some(w) = diagnose(&model.meta, first_epoch) {
+        crate::warn::warn(w);
+    }
     Ok(model)
+}
+
+/// A loss (per component, see [`super::EpochStats`]) above this is taken as a blow-up. A
+/// network that outputs zero scores exactly 0; working runs stay near or below 0 (measured:
+/// −1.3 … +0.03 per component on 1-D and 2-D data, balanced and σ² weighting, lr 2e-4 … 0.05),
+/// and a diverged run is orders of magnitude above (E12 of the bad-input findings: 3.8e29,
+/// then 1e7 and 1723).
+pub const LOSS_EXPLODED: f64 = 10.0;
+
+/// What is wrong with a finished training run, if anything, as one warning (the findings'
+/// E12: a diverged run returned a model without a word). Looks at the epochs of this run
+/// (`history[first_epoch..]`) and the selected model:
+/// - the loss *exploded*: a training or validation loss above [`LOSS_EXPLODED`];
+/// - *no better than zero*: the selected model's validation loss (the last training loss
+///   without a validation set) is not below 0, the loss of a network that outputs zero;
+/// - *worse at the end*: the last epoch's validation loss is above the selected one's by more
+///   than `max(½ |best|, 0.1)` (half the selected model's gain over a zero output).
+///
+/// The returned model is always the selected one (`best_epoch`, see `consider_best`); the
+/// warning says so, with the numbers and what to change.
+pub fn diagnose(meta: &ModelMeta, first_epoch: usize) -> Option<String> {
+    let run = meta.history.get(first_epoch..).unwrap_or(&[]);
+    let last = run.last()?;
+    let opts = &meta.opts;
+    let mut problems = Vec::new();
+    let worst = |f: &dyn Fn(&super::EpochStats) -> Option<f64>| {
+        run.iter().filter_map(|h| f(h).map(|v| (h.epoch, v))).fold(
+            None,
+            |acc: Option<(usize, f64)>, x| match acc {
+                Some(a) if a.1 >= x.1 => Some(a),
+                _ => Some(x),
+            },
+        )
+    };
+    let wt = worst(&|h| Some(h.train_loss));
+    let wv = worst(&|h| h.val_loss);
+    let exploded = [wt, wv].iter().flatten().any(|(_, v)| *v > LOSS_EXPLODED);
+    if exploded {
+        let part = |name: &str, w: Option<(usize, f64)>| {
+            w.map(|(e, v)| format!("largest {name} loss {v:.4e} in epoch {e}"))
+        };
+        let parts: Vec<String> = [part("training", wt), part("validation", wv)]
+            .into_iter()
+            .flatten()
+            .collect();
+        problems.push(format!(
+            "the loss exploded ({}; a network that outputs zero scores 0 and working runs stay \
+             near or below 0)",
+            parts.join(", ")
+        ));
+    }
+    let sel = meta.best_epoch.map_or("-".to_string(), |e| e.to_string());
+    let selected = match meta.best_val {
+        Some(v) => Some(("validation", v)),
+        None if last.val_loss.is_none() => Some(("training", last.train_loss)),
+        None => None,
+    };
+    let mut useless = false;
+    if let Some((kind, v)) = selected {
+        if v >= 0.0 {
+            useless = true;
+            problems.push(format!(
+                "no epoch beat a network that outputs zero: the selected model (epoch {sel}) has \
+                 {kind} loss {v:.4}, not below 0, so its score is no better than s = 0"
+            ));
+        }
+    }
+    let mut worse = false;
+    if let (Some(best), Some(now)) = (meta.best_val, last.val_loss) {
+        if !useless && now - best > (0.5 * best.abs()).max(0.1) {
+            worse = true;
+            problems.push(format!(
+                "the last epoch ({}) has validation loss {now:.4}, far above the {best:.4} of the \
+                 selected epoch {sel}",
+                last.epoch
+            ));
+        }
+    }
+    if problems.is_empty() {
+        return None;
+    }
+    let fix = if exploded || worse {
+        format!(
+            "lower the learning rate (lr = {}: try 10× smaller), lengthen the warm-up (warmup = \
+             {} steps) or use schedule: \"cosine\"",
+            opts.lr, opts.warmup
+        )
+    } else {
+        format!(
+            "train longer (more epochs or data: {} optimiser steps so far, warm-up {} steps) or \
+             check the data",
+            meta.step, opts.warmup
+        )
+    };
+    Some(format!(
+        "train_score: {}; the model returned is the selected one (epoch {sel}); {fix}",
+        problems.join("; ")
+    ))
 }
 
 /// Refuses to resume a model whose architecture or schedule differ from the options.

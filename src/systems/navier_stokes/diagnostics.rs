@@ -12,7 +12,19 @@ use ndarray::{Array2, Axis};
 use num_complex::Complex64 as C64;
 use rayon::prelude::*;
 
-fn check_traj(sys: &NsSystem, traj: &Trajectory) -> Result<()> {
+fn check_traj(sys: &NsSystem, traj: &Trajectory, who: &str) -> Result<()> {
+    let from = traj.system.as_str();
+    if !(from.starts_with(NsSystem::DESCRIBE_PREFIX)
+        || from == crate::core::trajectory::USER_DATA
+        || from.is_empty())
+    {
+        return Err(Error::invalid(format!(
+            "{who}: this trajectory comes from '{from}', not from a Navier–Stokes system; the \
+             Navier–Stokes diagnostics read its frames as vorticity fields, so pass a trajectory \
+             of navier_stokes(..).simulate(..) (or your own vorticity data via trajectory(data, \
+             dt))"
+        )));
+    }
     let n = sys.n();
     if traj.data.ndim() != 4 || traj.state_shape() != [n, n] {
         return Err(Error::shape(format!(
@@ -45,7 +57,7 @@ pub fn ns_energy_enstrophy(
     sys: &NsSystem,
     traj: &Trajectory,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
-    check_traj(sys, traj)?;
+    check_traj(sys, traj, "ns_energy")?;
     let (m, t) = (traj.members(), traj.frames());
     let rows: Vec<(Vec<f64>, Vec<f64>)> = (0..m)
         .into_par_iter()
@@ -72,7 +84,7 @@ pub fn ns_energy_enstrophy(
 /// shells `k = 0, 1, …, ⌊n/√2⌉` (coefficient `k` goes to shell `round(|k|)`; shells above
 /// n/2 are incomplete). `Σ_k E(k)` is the mean energy `½⟨|u'|²⟩`.
 pub fn ns_energy_spectrum(sys: &NsSystem, traj: &Trajectory) -> Result<(Vec<f64>, Vec<f64>)> {
-    check_traj(sys, traj)?;
+    check_traj(sys, traj, "ns_spectrum")?;
     let sp = sys.spectral();
     let n = sys.n();
     let shells = ((n as f64 / 2.0) * std::f64::consts::SQRT_2).round() as usize + 1;

@@ -34,14 +34,17 @@
 //! with chain means `m_c` over `n_c` experiments, `w_c = n_c/E` and `C` chains,
 //! `se² = C/(C−1) · Σ_c w_c² (m_c − m)²`. With one experiment per chain this is the usual
 //! `sd/√E`; with a single chain it is not available (`stderr = None`). Chain means use Welford's
-//! running mean, the chains are combined in chain order with shifted sums; chains run in
-//! parallel in chunks and nothing per experiment is kept, so results are bit-identical for any
-//! number of threads and memory is O(chunk · window · N²).
+//! running mean, the chains are combined in chain order with shifted sums
+//! ([`crate::stats::BetweenGroups`]); chains run in parallel in chunks and nothing per
+//! experiment is kept, so results are bit-identical for any number of threads and memory is
+//! O(chunk · window · N²). With fewer than [`crate::stats::MIN_BATCHES`] chains behind more
+//! experiments a warning says that the error bar rests on few chains.
 use super::ensemble::{Member, NsState, POLL_EVERY};
 use super::system::{NsSystem, NsWorkspace, BLOWUP_RMS};
 use crate::core::progress::Progress;
 use crate::core::response::Response;
 use crate::core::rng::stream_rng;
+use crate::stats::{BetweenGroups, GroupMean};
 use crate::{Error, Result};
 use ndarray::Array3;
 use num_complex::Complex64 as C64;
@@ -96,84 +99,11 @@ impl Default for NsImpulseOpts {
     }
 }
 
-/// Mean over the experiments of one chain (Welford's running mean), per (lag, offset).
-struct ChainMean {
-    count: usize,
-    mean: Vec<f64>,
-}
-
-/// Across chains, in chain order: the overall mean and the sums for the between-chain
-/// standard error, taken about the first chain's mean `m₀` (shifted sums avoid cancellation):
-/// with `w_c = n_c/E` and `d_c = m_c − m₀`, `S1 = Σ w_c² d_c`, `S2 = Σ w_c² d_c²`, `W = Σ w_c²`.
-struct Total {
-    experiments: f64,
-    chains: usize,
-    seen: f64,
-    mean: Vec<f64>,
-    shift: Vec<f64>,
-    s1: Vec<f64>,
-    s2: Vec<f64>,
-    w: f64,
-}
-
-impl Total {
-    fn new(len: usize, experiments: usize) -> Self {
-        Total {
-            experiments: experiments as f64,
-            chains: 0,
-            seen: 0.0,
-            mean: vec![0.0; len],
-            shift: vec![0.0; len],
-            s1: vec![0.0; len],
-            s2: vec![0.0; len],
-            w: 0.0,
-        }
-    }
-
-    /// Adds one chain (callers add chains in chain order: the rounding depends on it).
-    fn add(&mut self, c: &ChainMean) {
-        let n = c.count as f64;
-        if self.chains == 0 {
-            self.shift.copy_from_slice(&c.mean);
-        }
-        self.chains += 1;
-        self.seen += n;
-        let (f, wc) = (n / self.seen, n / self.experiments);
-        let w2 = wc * wc;
-        self.w += w2;
-        for i in 0..self.mean.len() {
-            let x = c.mean[i];
-            self.mean[i] += (x - self.mean[i]) * f;
-            let d = x - self.shift[i];
-            self.s1[i] += w2 * d;
-            self.s2[i] += w2 * d * d;
-        }
-    }
-
-    /// Between-chain standard error of the mean, `√(C/(C−1) · Σ_c w_c²(m_c − m)²)`; None for a
-    /// single chain.
-    fn stderr(&self) -> Option<Vec<f64>> {
-        if self.chains < 2 {
-            return None;
-        }
-        let k = self.chains as f64 / (self.chains as f64 - 1.0);
-        Some(
-            (0..self.mean.len())
-                .map(|i| {
-                    let db = self.mean[i] - self.shift[i];
-                    let v = self.s2[i] - 2.0 * db * self.s1[i] + db * db * self.w;
-                    (k * v).max(0.0).sqrt()
-                })
-                .collect(),
-        )
-    }
-}
-
 fn check(sys: &NsSystem, starts: &[NsState], o: &NsImpulseOpts) -> Result<()> {
     if starts.is_empty() {
         return Err(Error::invalid(
-            "no start states; pass the final states of a stationary run \
-             (simulate_ns_with_states) as starts",
+            "no start states; pass a stationary trajectory made by \
+             navier_stokes(..).simulate(..) (it carries its members' final states)",
         ));
     }
     if !(o.eps.is_finite() && o.eps > 0.0) {
@@ -235,7 +165,7 @@ fn run_chain(
     count: usize,
     o: &NsImpulseOpts,
     progress: &Progress,
-) -> Result<ChainMean> {
+) -> Result<GroupMean> {
     let n = sys.n();
     let nn = n * n;
     let mut w = ChainWork {
@@ -248,7 +178,7 @@ fn run_chain(
     };
     let mut rng = stream_rng(o.seed, IMPULSE_STREAMS + c as u64);
     let mut ctl = Member::from_state(sys, start, &mut w.ws)?;
-    let mut acc = ChainMean {
+    let mut acc = GroupMean {
         count: 0,
         mean: vec![0.0; o.window * nn],
     };
@@ -372,6 +302,9 @@ pub fn impulse_ns(sys: &NsSystem, starts: &[NsState], opts: &NsImpulseOpts) -> R
     let n = sys.n();
     let e = opts.experiments;
     let chains = starts.len().min(e);
+    if chains < e && chains < crate::stats::MIN_BATCHES {
+        crate::warn::warn(chained_warning(e, chains));
+    }
     let per_chain = |c: usize| (e - c).div_ceil(chains);
     let progress = Progress::new(
         (e as u64).saturating_mul(opts.window as u64),
@@ -379,10 +312,10 @@ pub fn impulse_ns(sys: &NsSystem, starts: &[NsState], opts: &NsImpulseOpts) -> R
         "lags",
     );
     let chunk = chunk_len();
-    let mut total = Total::new(opts.window * n * n, e);
+    let mut total = BetweenGroups::new(opts.window * n * n, e);
     for lo in (0..chains).step_by(chunk) {
         let hi = (lo + chunk).min(chains);
-        let means: Vec<Result<ChainMean>> = (lo..hi)
+        let means: Vec<Result<GroupMean>> = (lo..hi)
             .into_par_iter()
             .map(|c| run_chain(sys, &starts[c], c, per_chain(c), opts, &progress))
             .collect();
@@ -409,44 +342,22 @@ pub fn impulse_ns(sys: &NsSystem, starts: &[NsState], opts: &NsImpulseOpts) -> R
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn total_of(chains: &[Vec<f64>]) -> Total {
-        let e: usize = chains.iter().map(|c| c.len()).sum();
-        let mut t = Total::new(1, e);
-        for c in chains {
-            let mean = c.iter().sum::<f64>() / c.len() as f64;
-            t.add(&ChainMean {
-                count: c.len(),
-                mean: vec![mean],
-            });
-        }
-        t
-    }
-
-    #[test]
-    fn between_chain_stderr() {
-        // One experiment per chain: the usual sd/√E.
-        let x = [1.0, 2.5, -0.5, 4.0, 3.0];
-        let t = total_of(&x.iter().map(|v| vec![*v]).collect::<Vec<_>>());
-        let m = x.iter().sum::<f64>() / 5.0;
-        let sd2 = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / 4.0;
-        assert!((t.mean[0] - m).abs() < 1e-14);
-        assert!((t.stderr().unwrap()[0] - (sd2 / 5.0).sqrt()).abs() < 1e-14);
-        // Unequal chains: mean over all experiments, se² = C/(C−1) Σ w_c² (m_c − m)².
-        let chains = vec![vec![1.0, 2.0, 3.0], vec![10.0], vec![4.0, 6.0]];
-        let t = total_of(&chains);
-        let m = 26.0 / 6.0;
-        let want: f64 = 1.5
-            * [(3.0, 2.0), (1.0, 10.0), (2.0, 5.0)]
-                .iter()
-                .map(|(n, mc): &(f64, f64)| (n / 6.0).powi(2) * (mc - m).powi(2))
-                .sum::<f64>();
-        assert!((t.mean[0] - m).abs() < 1e-14);
-        assert!((t.stderr().unwrap()[0] - want.sqrt()).abs() < 1e-14);
-        // One chain: no error estimate.
-        assert!(total_of(&[vec![1.0, 2.0]]).stderr().is_none());
-    }
+/// The warning for `e` experiments on only `chains` chains (see the module docs).
+fn chained_warning(e: usize, chains: usize) -> String {
+    let se = if chains < 2 {
+        "no standard error can be formed from a single chain".to_string()
+    } else {
+        format!(
+            "the standard error is computed between the {chains} chains and is itself uncertain \
+             by about ±{:.0} %",
+            100.0 * crate::stats::se_uncertainty(chains)
+        )
+    };
+    format!(
+        "ns_impulse_response: {e} experiments run on only {chains} chain(s), one per start state \
+         (member of the trajectory): experiments on a chain are a window apart and not \
+         independent, so {se}; for reliable error bars start from ≥ {} states (simulate more \
+         members)",
+        crate::stats::MIN_BATCHES
+    )
 }

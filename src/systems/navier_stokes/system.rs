@@ -184,6 +184,10 @@ impl NsSystem {
         }
     }
 
+    /// How [`NsSystem::describe`] starts: trajectories whose `system` starts with it come from
+    /// a Navier–Stokes run.
+    pub const DESCRIBE_PREFIX: &'static str = "2-D Navier–Stokes";
+
     /// One line naming the system and its parameters (for titles and trajectory metadata).
     pub fn describe(&self) -> String {
         let p = &self.p;
@@ -193,8 +197,9 @@ impl NsSystem {
             "aliased (skew form)".to_string()
         };
         format!(
-            "2-D Navier–Stokes (vorticity) N={} dt={} U={} hypo={} hyper={} a={} |k|²≤{} \
+            "{} (vorticity) N={} dt={} U={} hypo={} hyper={} a={} |k|²≤{} \
              ({} phases) r={} {alias}",
+            Self::DESCRIBE_PREFIX,
             p.n,
             p.dt,
             p.background_u,
